@@ -1,1 +1,58 @@
-export default async function globalSetup(): Promise<void> {}
+/**
+ * Starts the real services once for the whole run: a Temporal dev server and a Mongo-wire server
+ * (FerretDB), unless TEMPORAL_ADDRESS / MONGODB_URI point at running ones. Also bundles the
+ * workflow code once, so each test file's worker starts in a fraction of a second.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
+
+import { freePort } from '../../src/dev/process';
+import { startFerretDb, startTemporalDevServer, type RunningService } from '../../src/dev/services';
+
+declare global {
+  var __tokenpayServices: { services: RunningService[]; workDir: string } | undefined;
+}
+
+export default async function globalSetup(): Promise<void> {
+  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tokenpay-test-'));
+  const services: RunningService[] = [];
+  globalThis.__tokenpayServices = { services, workDir };
+  const log = (line: string): void => console.error(`[test services] ${line}`);
+
+  const [temporal, mongo, bundle] = await Promise.all([
+    process.env.TEMPORAL_ADDRESS
+      ? undefined
+      : freePort().then((port) =>
+          startTemporalDevServer({ port, uiPort: null, logFile: path.join(workDir, 'temporal.log'), log }),
+        ),
+    process.env.MONGODB_URI
+      ? undefined
+      : freePort().then((port) =>
+          startFerretDb({ port, dataDir: path.join(workDir, 'ferretdb'), logFile: path.join(workDir, 'ferretdb.log'), log }),
+        ),
+    bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: quietLogger }),
+  ]);
+  if (temporal) {
+    services.push(temporal);
+    process.env.TEMPORAL_ADDRESS = temporal.address;
+  }
+  if (mongo) {
+    services.push(mongo);
+    process.env.MONGODB_URI = mongo.uri;
+  }
+  const bundlePath = path.join(workDir, 'workflow-bundle.js');
+  fs.writeFileSync(bundlePath, bundle.code);
+  process.env.TOKENPAY_WORKFLOW_BUNDLE = bundlePath;
+  process.env.TOKENPAY_TEST_WORK_DIR = workDir;
+}
+
+const quietLogger = {
+  log: () => undefined,
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (message: string) => console.warn(message),
+  error: (message: string) => console.error(message),
+};

@@ -1,0 +1,106 @@
+/**
+ * Activities: the only place workflows touch the world (gateway, MongoDB). Built from explicit
+ * dependencies so the worker, tests and tools wire them the same way.
+ */
+import { ApplicationFailure, log } from '@temporalio/activity';
+
+import type { CardView } from '../domain/payment';
+import { minorUnitsToNumber, parseMinorUnits } from '../domain/money';
+import {
+  GatewayRejectedError,
+  GatewayUnavailableError,
+  type Charge,
+  type PaymentGateway,
+} from '../gateway/port';
+import { saveCard, toCardView } from '../store/cards';
+import type { Collections } from '../store/mongo';
+import type { ChargeGatewayInput, ChargeResult, PaymentPatch, TokenizeCardInput } from './types';
+
+export interface ActivityDeps {
+  collections: Collections;
+  gateway: PaymentGateway;
+  now?: () => Date;
+}
+
+export function createActivities(deps: ActivityDeps) {
+  const { collections: c, gateway } = deps;
+  const now = deps.now ?? (() => new Date());
+
+  return {
+    /**
+     * Charges once per idempotency key. A transport failure is an unknown outcome: ask the
+     * gateway what it did under this key before letting Temporal retry the same request.
+     */
+    async chargeGateway(input: ChargeGatewayInput): Promise<ChargeResult> {
+      const request = {
+        amount: minorUnitsToNumber(parseMinorUnits(input.amount, input.currency)),
+        currency: input.currency,
+        capture: input.capture,
+        ...(input.gatewayToken ? { token: input.gatewayToken } : {}),
+        ...(input.sourceToken ? { source_token: input.sourceToken } : {}),
+        ...(input.cvcToken ? { cvc_token: input.cvcToken } : {}),
+        store_card: input.storeCard,
+        ...(input.returnUrl ? { return_url: input.returnUrl } : {}),
+        three_d_secure: input.threeDs,
+        ...(input.merchantInitiated ? { merchant_initiated: true } : {}),
+      };
+      try {
+        return toChargeResult(await gateway.charge(request, input.idempotencyKey));
+      } catch (error) {
+        if (error instanceof GatewayUnavailableError) {
+          const known = await gateway.findChargeByIdempotencyKey(input.idempotencyKey).catch(() => undefined);
+          if (known) {
+            log.warn('Reconciled an unknown charge outcome', { idempotencyKey: input.idempotencyKey, status: known.status });
+            return toChargeResult(known);
+          }
+          throw error; // retryable: the same key is safe to send again
+        }
+        if (error instanceof GatewayRejectedError) {
+          // e.g. an expired single-use token: the attempt fails, retrying cannot help.
+          throw ApplicationFailure.nonRetryable(error.message, 'GatewayRejected', { code: error.code });
+        }
+        throw error;
+      }
+    },
+
+    async getCharge(chargeId: string): Promise<ChargeResult> {
+      const charge = await gateway.getCharge(chargeId);
+      if (!charge) throw ApplicationFailure.nonRetryable(`Gateway has no charge ${chargeId}`, 'ChargeNotFound');
+      return toChargeResult(charge);
+    },
+
+    /** Stores the card on file as a tokenpay token; the same card saved again yields the same token. */
+    async tokenizeCard(input: TokenizeCardInput): Promise<CardView> {
+      const doc = await saveCard(
+        c,
+        {
+          merchantId: input.merchantId,
+          customerId: input.customerId,
+          pgCode: input.pgCode,
+          gatewayRef: input.sourceToken,
+          fingerprint: input.fingerprint,
+          card: input.card,
+        },
+        now(),
+      );
+      return toCardView(doc, { cvvRequired: input.cvvRequired, preferred: true, now: now() });
+    },
+
+    async recordPayment(sessionId: string, patch: PaymentPatch): Promise<void> {
+      await c.payments.updateOne({ _id: sessionId }, { $set: { ...patch, updated_at: now().toISOString() } });
+    },
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;
+
+function toChargeResult(charge: Charge): ChargeResult {
+  return {
+    chargeId: charge.id,
+    status: charge.status,
+    card: charge.card,
+    ...(charge.decline_code ? { declineCode: charge.decline_code } : {}),
+    ...(charge.source_token ? { sourceToken: charge.source_token } : {}),
+    ...(charge.next_action ? { nextActionUrl: charge.next_action.url } : {}),
+  };
+}

@@ -1,0 +1,76 @@
+/**
+ * `Idempotency-Key` (and Ottu's `Tracking-Key`): the same key and body within 24 h replay the
+ * first response; a different body is 422; a request still running under the key is 409.
+ * Uniqueness rides on the `_id` index, so two racing requests cannot both run.
+ */
+import { createHash } from 'node:crypto';
+import type { RequestHandler } from 'express';
+import { MongoServerError } from 'mongodb';
+
+import type { Collections } from '../store/mongo';
+import { merchantOf } from './auth';
+import { detail } from './errors';
+
+const RETENTION_MS = 24 * 3600 * 1000;
+/** A request that has not finished in this long crashed; its key may be taken over. */
+const STALE_RUNNING_MS = 5 * 60 * 1000;
+
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.keys(value as object)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`);
+    return `{${entries.join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+export function idempotency(c: Collections, options: { acceptTrackingKey?: boolean } = {}): RequestHandler {
+  return async (req, res, next) => {
+    const key = req.get('idempotency-key') ?? (options.acceptTrackingKey ? req.get('tracking-key') : undefined);
+    if (key === undefined) return next();
+    if (key.length === 0 || key.length > 255) throw detail(400, 'Idempotency-Key must be 1 to 255 characters.');
+    const id = `${merchantOf(req)._id}:${req.method}:${req.baseUrl}${req.path}:${key}`;
+    const requestHash = createHash('sha256').update(canonical(req.body)).digest('hex');
+
+    for (let tries = 0; ; tries++) {
+      try {
+        await c.idempotency.insertOne({ _id: id, request_hash: requestHash, status: 'running', created_at: new Date() });
+        break;
+      } catch (error) {
+        if (!(error instanceof MongoServerError) || error.code !== 11000 || tries > 2) throw error;
+      }
+      const existing = await c.idempotency.findOne({ _id: id });
+      if (!existing) continue;
+      const age = Date.now() - existing.created_at.getTime();
+      const stale = age > RETENTION_MS || (existing.status === 'running' && age > STALE_RUNNING_MS);
+      if (stale) {
+        await c.idempotency.deleteOne({ _id: id, created_at: existing.created_at });
+        continue;
+      }
+      if (existing.request_hash !== requestHash) {
+        throw detail(422, 'This Idempotency-Key was already used with a different request body.');
+      }
+      if (existing.status === 'running' || !existing.response) {
+        throw detail(409, 'A request with this Idempotency-Key is still being processed. Retry shortly.');
+      }
+      res.set('Idempotent-Replayed', 'true');
+      res.status(existing.response.status).json(existing.response.body);
+      return;
+    }
+
+    // Capture the response: keep it unless the server failed (then the key may be retried).
+    const json = res.json.bind(res);
+    res.json = (body: unknown) => {
+      const status = res.statusCode;
+      const settle =
+        status >= 500
+          ? c.idempotency.deleteOne({ _id: id })
+          : c.idempotency.updateOne({ _id: id }, { $set: { status: 'done', response: { status, body } } });
+      settle.catch(() => undefined).finally(() => json(body));
+      return res;
+    };
+    next();
+  };
+}

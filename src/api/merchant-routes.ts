@@ -1,0 +1,60 @@
+/** Merchant API: payments and saved cards (CONTRACT §1.1–§1.4). */
+import { Router } from 'express';
+
+import { createPaymentSchema, listCardsSchema } from '../domain/schemas';
+import { deleteCard, listCustomerCards, toCardView } from '../store/cards';
+import { listGatewayConfigs } from '../store/merchants';
+import { merchantAuth, merchantOf } from './auth';
+import { detail, notFound } from './errors';
+import { idempotency } from './idempotency';
+import { createPayment, paymentResponse, type PaymentDeps } from './payments';
+
+export function merchantRoutes(deps: PaymentDeps): Router {
+  const router = Router();
+  const c = deps.collections;
+  router.use(merchantAuth(c));
+
+  router.post('/checkout/v1/pymt-txn/', idempotency(c), async (req, res) => {
+    const body = createPaymentSchema.parse(req.body);
+    if (body.payment_instrument || body.payment_type === 'auto_debit') {
+      throw detail(422, 'Merchant-initiated token charges are not enabled on this deployment yet.');
+    }
+    const record = await createPayment(deps, merchantOf(req), body);
+    res.status(201).json(paymentResponse(record, deps.config.publicBaseUrl));
+  });
+
+  router.get('/checkout/v1/pymt-txn/:sessionId/', async (req, res) => {
+    const record = await c.payments.findOne({ _id: String(req.params.sessionId), merchant_id: merchantOf(req)._id });
+    if (!record) throw notFound('No payment with this session_id.');
+    res.json(paymentResponse(record, deps.config.publicBaseUrl));
+  });
+
+  router.post('/pbl/v2/card/', async (req, res) => {
+    const body = listCardsSchema.parse(req.body);
+    const merchantId = merchantOf(req)._id;
+    const [cards, configs] = await Promise.all([
+      listCustomerCards(c, merchantId, body.customer_id, body.pg_codes),
+      listGatewayConfigs(c, merchantId),
+    ]);
+    const now = new Date();
+    res.json(
+      cards.map((card, i) =>
+        toCardView(card, {
+          cvvRequired: configs.find((g) => g.pg_code === card.pg_code)?.cvv_required ?? true,
+          preferred: i === 0,
+          now,
+        }),
+      ),
+    );
+  });
+
+  router.delete('/pbl/v2/card/:token/', async (req, res) => {
+    const customerId = typeof req.query.customer_id === 'string' ? req.query.customer_id : '';
+    if (!customerId) throw detail(400, 'customer_id is required.', { customer_id: ['This field is required.'] });
+    const deleted = await deleteCard(c, merchantOf(req)._id, customerId, String(req.params.token));
+    if (!deleted) throw notFound('No saved card with this token.');
+    res.status(204).end();
+  });
+
+  return router;
+}

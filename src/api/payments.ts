@@ -1,0 +1,134 @@
+/** Creating a payment session and presenting it to merchants (CONTRACT §1.1, §1.2). */
+import { randomBytes } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+
+import type { AppConfig } from '../config';
+import { DEFAULT_EXPIRATION, parseExpirationTime } from '../domain/duration';
+import type { GatewayConfig } from '../domain/gateway-config';
+import { MoneyFormatError, normalizeAmount, parseMinorUnits, type CurrencyCode } from '../domain/money';
+import type { PaymentRecord } from '../domain/payment';
+import { addFieldError, type CreatePaymentRequest, type FieldErrors } from '../domain/schemas';
+import { listGatewayConfigs } from '../store/merchants';
+import type { Collections, MerchantDoc } from '../store/mongo';
+import { CheckoutWorkflow } from '../workflows/checkout';
+import { checkoutWorkflowId, type CheckoutInput } from '../workflows/definitions';
+import { CustomerId, MerchantId, OrderNo, PaymentStateAttr } from '../workflows/search-attributes';
+import { detail, fieldErrors } from './errors';
+
+/** 256 random bits, URL-safe: the session id is the customer's only capability. */
+export function newSessionId(): string {
+  return randomBytes(32).toString('hex');
+}
+
+export interface PaymentDeps {
+  config: AppConfig;
+  collections: Collections;
+  temporal: Client;
+}
+
+export async function createPayment(
+  deps: PaymentDeps,
+  merchant: MerchantDoc,
+  body: CreatePaymentRequest,
+): Promise<PaymentRecord> {
+  const currency = body.currency_code as CurrencyCode;
+  const errors: FieldErrors = {};
+  let amount = '';
+  try {
+    amount = normalizeAmount(body.amount, currency);
+    const minor = parseMinorUnits(amount, currency);
+    const paymentType = body.payment_type ?? 'one_off';
+    if (paymentType === 'save_card' && minor !== 0n) addFieldError(errors, ['amount'], 'Must be "0" for save_card.');
+    if (paymentType !== 'save_card' && minor === 0n) addFieldError(errors, ['amount'], 'Must be greater than 0.');
+  } catch (error) {
+    if (!(error instanceof MoneyFormatError)) throw error;
+    addFieldError(errors, ['amount'], error.message);
+  }
+
+  const configured = await listGatewayConfigs(deps.collections, merchant._id);
+  const gateways: GatewayConfig[] = [];
+  for (const code of new Set(body.pg_codes)) {
+    const config = configured.find((g) => g.pg_code === code);
+    if (!config) addFieldError(errors, ['pg_codes'], `"${code}" is not configured for this merchant.`);
+    else if (!config.currencies.includes(currency)) {
+      addFieldError(errors, ['pg_codes'], `"${code}" does not accept ${currency}.`);
+    } else gateways.push(config);
+  }
+  if (Object.keys(errors).length > 0) throw fieldErrors(errors);
+
+  const expirationTime = body.expiration_time ?? DEFAULT_EXPIRATION;
+  const nowMs = Date.now();
+  const sessionId = newSessionId();
+  const { payment_instrument: _instrument, ...fields } = body;
+  const record: PaymentRecord = {
+    ...fields,
+    _id: sessionId,
+    session_id: sessionId,
+    merchant_id: merchant._id,
+    amount,
+    currency_code: currency,
+    pg_codes: gateways.map((g) => g.pg_code),
+    gateways,
+    expiration_time: expirationTime,
+    expires_at: new Date(nowMs + parseExpirationTime(expirationTime)!).toISOString(),
+    language: body.language ?? 'en',
+    payment_type: body.payment_type ?? 'one_off',
+    operation: gateways[0]!.operation,
+    state: 'created',
+    attempts: [],
+    created_at: new Date(nowMs).toISOString(),
+    updated_at: new Date(nowMs).toISOString(),
+  };
+
+  // Persist, then start: the record exists before anything can happen to the payment.
+  await deps.collections.payments.insertOne(record);
+  const input: CheckoutInput = {
+    sessionId,
+    merchantId: merchant._id,
+    ...(record.customer_id ? { customerId: record.customer_id } : {}),
+    ...(record.order_no ? { orderNo: record.order_no } : {}),
+    amount,
+    currencyCode: currency,
+    paymentType: record.payment_type,
+    gateways,
+    expiresAt: record.expires_at,
+    returnUrl: `${deps.config.publicBaseUrl}/checkout/${sessionId}`,
+  };
+  try {
+    await deps.temporal.workflow.start(CheckoutWorkflow, {
+      workflowId: checkoutWorkflowId(sessionId),
+      taskQueue: deps.config.temporal.taskQueue,
+      args: [input],
+      typedSearchAttributes: [
+        { key: MerchantId, value: merchant._id },
+        { key: PaymentStateAttr, value: 'created' },
+        ...(record.customer_id ? [{ key: CustomerId, value: record.customer_id }] : []),
+        ...(record.order_no ? [{ key: OrderNo, value: record.order_no }] : []),
+      ],
+      memo: { amount, currency_code: currency, merchant: merchant.name, order_no: record.order_no ?? null },
+    });
+  } catch (error) {
+    await deps.collections.payments.deleteOne({ _id: sessionId }).catch(() => undefined);
+    throw detail(503, 'The payment engine is unavailable. Retry with the same Idempotency-Key.', {
+      cause: (error as Error).name,
+    });
+  }
+  return record;
+}
+
+/** The merchant-facing representation of a payment. */
+export function paymentResponse(record: PaymentRecord, publicBaseUrl: string): Record<string, unknown> {
+  const { _id, gateways, merchant_id: _m, expires_at: _e, charge_id: _c, updated_at: _u, ...fields } = record;
+  return {
+    ...fields,
+    session_id: _id,
+    checkout_url: `${publicBaseUrl}/checkout/${_id}`,
+    payment_methods: gateways.map((g) => ({
+      code: g.pg_code,
+      name: g.name,
+      amount: record.amount,
+      currency_code: record.currency_code,
+      can_save_card: g.tokenization_enabled && !!record.customer_id,
+    })),
+  };
+}

@@ -1,0 +1,70 @@
+/** Environment, parsed and validated once. Dev defaults are marked as such and never secret. */
+import { z } from 'zod';
+
+import { TASK_QUEUE_DEFAULT } from './workflows/definitions';
+
+/** DEV-ONLY defaults, published in README. Production sets every one of these from a secret store. */
+export const DEV_DEFAULTS = {
+  adminKey: 'dev-admin-key-change-me',
+  demoApiKey: 'tp_demo_dev_only_key',
+  demoWebhookKey: 'dev-webhook-hmac-key',
+  fingerprintKey: 'dev-card-fingerprint-key',
+  csrfKey: 'dev-csrf-key',
+} as const;
+
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default('127.0.0.1'),
+  PUBLIC_BASE_URL: z.string().url().optional(),
+  TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().default(TASK_QUEUE_DEFAULT),
+  MONGODB_URI: z.string().default('mongodb://127.0.0.1:27017/tokenpay'),
+  GATEWAY_URL: z.string().url().default('http://127.0.0.1:4010'),
+  GATEWAY_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  TOKENPAY_ADMIN_KEY: z.string().min(8).default(DEV_DEFAULTS.adminKey),
+  TOKENPAY_FINGERPRINT_KEY: z.string().min(8).default(DEV_DEFAULTS.fingerprintKey),
+  TOKENPAY_CSRF_KEY: z.string().min(8).default(DEV_DEFAULTS.csrfKey),
+  TOKENPAY_SEED_DEMO: z.enum(['0', '1']).optional(),
+  TOKENPAY_DEMO_API_KEY: z.string().min(8).default(DEV_DEFAULTS.demoApiKey),
+  TOKENPAY_DEMO_WEBHOOK_KEY: z.string().min(8).default(DEV_DEFAULTS.demoWebhookKey),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export interface AppConfig {
+  port: number;
+  host: string;
+  publicBaseUrl: string;
+  temporal: { address: string; namespace: string; taskQueue: string };
+  mongoUri: string;
+  gateway: { url: string; timeoutMs: number };
+  adminKey: string;
+  fingerprintKey: string;
+  csrfKey: string;
+  seedDemo: boolean;
+  demo: { apiKey: string; webhookKey: string };
+  logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`Invalid configuration: ${problems}`);
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://127.0.0.1:${e.PORT}`).replace(/\/$/, ''),
+    temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.TEMPORAL_TASK_QUEUE },
+    mongoUri: e.MONGODB_URI,
+    gateway: { url: e.GATEWAY_URL, timeoutMs: e.GATEWAY_TIMEOUT_MS },
+    adminKey: e.TOKENPAY_ADMIN_KEY,
+    fingerprintKey: e.TOKENPAY_FINGERPRINT_KEY,
+    csrfKey: e.TOKENPAY_CSRF_KEY,
+    seedDemo: e.TOKENPAY_SEED_DEMO === '1',
+    demo: { apiKey: e.TOKENPAY_DEMO_API_KEY, webhookKey: e.TOKENPAY_DEMO_WEBHOOK_KEY },
+    logLevel: e.LOG_LEVEL,
+  };
+}

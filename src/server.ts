@@ -1,0 +1,59 @@
+/** The API process. */
+import type { Server } from 'node:http';
+import { Client, Connection } from '@temporalio/client';
+
+import { createApp } from './api/app';
+import { loadConfig, type AppConfig } from './config';
+import { HttpGateway } from './gateway/http-gateway';
+import { createLogger, type Logger } from './logger';
+import { collections, connectMongo, ensureIndexes } from './store/mongo';
+import { seedDemoMerchant } from './store/seed';
+
+export interface ApiHandle {
+  server: Server;
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startApi(config: AppConfig, logger: Logger): Promise<ApiHandle> {
+  const mongo = await connectMongo(config.mongoUri);
+  await ensureIndexes(mongo.db);
+  const c = collections(mongo.db);
+  if (config.seedDemo) await seedDemoMerchant(c, config.demo);
+  const connection = await Connection.connect({ address: config.temporal.address });
+  const temporal = new Client({ connection, namespace: config.temporal.namespace });
+  const gateway = new HttpGateway({ baseUrl: config.gateway.url, timeoutMs: config.gateway.timeoutMs });
+  const app = createApp({ config, db: mongo.db, collections: c, temporal, gateway, logger });
+  const server = await new Promise<Server>((resolve) => {
+    const s = app.listen(config.port, config.host, () => resolve(s));
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  return {
+    server,
+    url: `http://${config.host}:${port}`,
+    close: async () => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await connection.close();
+      await mongo.close();
+    },
+  };
+}
+
+if (require.main === module) {
+  const config = loadConfig();
+  const logger = createLogger({ level: config.logLevel, name: 'api' });
+  startApi(config, logger)
+    .then((api) => {
+      logger.info({ url: api.url }, 'api listening');
+      const stop = (): void => {
+        api.close().finally(() => process.exit(0));
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    })
+    .catch((error: unknown) => {
+      logger.error({ err: error }, 'api failed to start');
+      process.exit(1);
+    });
+}

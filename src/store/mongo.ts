@@ -1,0 +1,98 @@
+/**
+ * MongoDB access: one client per process, typed collections, and the indexes the queries need.
+ * Works against MongoDB and FerretDB alike: no transactions, no TTL indexes, and uniqueness
+ * comes from unique indexes (inserts), never from read-modify-write.
+ */
+import { MongoClient, type Collection, type Db } from 'mongodb';
+
+import type { GatewayConfig } from '../domain/gateway-config';
+import type { PaymentRecord } from '../domain/payment';
+
+export interface MerchantDoc {
+  _id: string;
+  name: string;
+  /** sha256 of the API key: the key itself is shown once and never stored */
+  api_key_hash: string;
+  webhook_hmac_key: string;
+  created_at: Date;
+}
+
+export interface GatewayConfigDoc extends GatewayConfig {
+  _id: string;
+  merchant_id: string;
+  updated_at: Date;
+}
+
+export interface SavedCardDoc {
+  /** tokenpay's token: random, not derived from the card */
+  _id: string;
+  merchant_id: string;
+  customer_id: string;
+  pg_code: string;
+  /** the gateway's card-on-file reference */
+  gateway_ref: string;
+  fingerprint: string;
+  brand: string;
+  bin: string;
+  last4: string;
+  exp_month: string;
+  exp_year: string;
+  name_on_card: string;
+  agreements: string[];
+  created_at: Date;
+  last_used_at: Date;
+}
+
+export interface IdempotencyDoc {
+  _id: string;
+  request_hash: string;
+  status: 'running' | 'done';
+  response?: { status: number; body: unknown };
+  created_at: Date;
+}
+
+export interface Collections {
+  merchants: Collection<MerchantDoc>;
+  gatewayConfigs: Collection<GatewayConfigDoc>;
+  payments: Collection<PaymentRecord>;
+  cards: Collection<SavedCardDoc>;
+  idempotency: Collection<IdempotencyDoc>;
+}
+
+export function collections(db: Db): Collections {
+  return {
+    merchants: db.collection<MerchantDoc>('merchants'),
+    gatewayConfigs: db.collection<GatewayConfigDoc>('gateway_configs'),
+    payments: db.collection<PaymentRecord>('payments'),
+    cards: db.collection<SavedCardDoc>('cards'),
+    idempotency: db.collection<IdempotencyDoc>('idempotency_keys'),
+  };
+}
+
+export async function ensureIndexes(db: Db): Promise<void> {
+  const c = collections(db);
+  await Promise.all([
+    c.merchants.createIndex({ api_key_hash: 1 }, { unique: true, name: 'api_key_hash_unique' }),
+    c.gatewayConfigs.createIndex({ merchant_id: 1 }, { name: 'merchant' }),
+    c.payments.createIndex({ merchant_id: 1, order_no: 1 }, { name: 'merchant_order' }),
+    // One token per card per customer and gateway account: saving the same card again reuses it.
+    c.cards.createIndex(
+      { merchant_id: 1, customer_id: 1, pg_code: 1, fingerprint: 1 },
+      { unique: true, name: 'card_fingerprint_unique' },
+    ),
+    c.cards.createIndex({ merchant_id: 1, customer_id: 1, last_used_at: -1 }, { name: 'customer_cards' }),
+  ]);
+}
+
+export interface Mongo {
+  client: MongoClient;
+  db: Db;
+  close(): Promise<void>;
+}
+
+export async function connectMongo(uri: string, dbName?: string): Promise<Mongo> {
+  const client = new MongoClient(uri, { serverSelectionTimeoutMS: 10_000, maxPoolSize: 50 });
+  await client.connect();
+  const db = client.db(dbName);
+  return { client, db, close: () => client.close() };
+}

@@ -1,0 +1,65 @@
+/**
+ * View model of the hosted checkout page (contract §2.1). The API layer builds it from the
+ * payment session; `renderCheckoutPage` turns it into HTML. It never carries a full PAN or a CVV.
+ */
+
+export type Language = 'en' | 'ar';
+
+export interface SavedCardView {
+  token: string;
+  /** "visa" | "mastercard" | "amex" | anything else (shown capitalised). */
+  brand: string;
+  /** Masked, e.g. "**** 4242"; only the last 4 digits are ever rendered. */
+  number: string;
+  /** "MM/YY", e.g. "01/39" */
+  expiry: string;
+  cvvRequired: boolean;
+  isExpired: boolean;
+  isPreferred: boolean;
+  /**
+   * The pg_code the card was saved with. Optional: when set, the page submits the saved card with
+   * this pg_code instead of the selected payment method's.
+   */
+  pgCode?: string;
+}
+
+export interface OutcomeView {
+  result: 'success' | 'failed' | 'pending';
+  state: string;
+  message: string;
+  referenceNumber?: string;
+  redirectUrl?: string;
+}
+
+export interface PaymentMethodView {
+  /** pg_code */
+  code: string;
+  name: string;
+  /** true → the "Save your card" checkbox is offered for this method */
+  canSaveCard: boolean;
+}
+
+export interface CheckoutView {
+  sessionId: string;
+  merchantName: string;
+  language: Language;
+  /** Exact decimal string, e.g. "20.230" — never parsed to a float. */
+  amount: string;
+  currencyCode: string;
+  orderNo?: string;
+  /** Contract §3 state: created, pending, attempted, paid, authorized, failed, expired, canceled, ... */
+  state: string;
+  /** false when paid / failed / expired / canceled / authorized (no form is rendered). */
+  payable: boolean;
+  paymentMethods: PaymentMethodView[];
+  /** Preferred first; expired ones are shown disabled. */
+  savedCards: SavedCardView[];
+  /** The session's outcome when closed (or the last attempt's while still payable). */
+  outcome?: OutcomeView;
+  /** e.g. "/checkout/<id>/submit" */
+  submitUrl: string;
+  /** Sent as header "X-CSRF-Token" on submit. */
+  csrfToken: string;
+  /** e.g. "/static" */
+  staticBase: string;
+}

@@ -1,0 +1,72 @@
+/**
+ * Messages of the payment workflows, defined once and shared by the workflows and their callers
+ * (API, tests). Nothing here may carry a PAN or a CVV: cards arrive as single-use gateway tokens.
+ */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+
+import type { GatewayConfig } from '../domain/gateway-config';
+import type { CurrencyCode } from '../domain/money';
+import type { AttemptResult, Attempt, CardSummary, CardView, PaymentType } from '../domain/payment';
+import type { PaymentState } from '../domain/states';
+
+export const TASK_QUEUE_DEFAULT = 'tokenpay';
+
+export const checkoutWorkflowId = (sessionId: string): string => `checkout-${sessionId}`;
+export const tokenChargeWorkflowId = (sessionId: string, n: number): string => `token-charge-${sessionId}-${n}`;
+
+export interface CheckoutInput {
+  sessionId: string;
+  merchantId: string;
+  customerId?: string;
+  orderNo?: string;
+  /** normalised decimal string in major units */
+  amount: string;
+  currencyCode: CurrencyCode;
+  paymentType: PaymentType;
+  gateways: GatewayConfig[];
+  /** ISO-8601; the expiry timer fires then */
+  expiresAt: string;
+  /** where the gateway's 3-D Secure page sends the customer back */
+  returnUrl: string;
+}
+
+/** A new card, already exchanged for the gateway's single-use token by the API. */
+export interface NewCardAttempt {
+  method: 'card';
+  pgCode: string;
+  gatewayToken: string;
+  card: CardSummary;
+  /** keyed HMAC of the PAN: lets one card saved twice yield one token, reveals nothing */
+  fingerprint: string;
+  saveCard: boolean;
+}
+
+export type SubmitAttempt = NewCardAttempt;
+
+export interface NextAction {
+  type: 'redirect_to_url';
+  url: string;
+}
+
+/** What the customer's submit request answers (CONTRACT §2.2). */
+export interface AttemptOutcome {
+  result: AttemptResult;
+  state: PaymentState;
+  message: string;
+  reference_number: string;
+  token?: CardView;
+  next_action?: NextAction;
+}
+
+export interface CheckoutStatus {
+  state: PaymentState;
+  attempts: Attempt[];
+  attemptInFlight: boolean;
+  challengePending: boolean;
+}
+
+export const submitPaymentUpdate = defineUpdate<AttemptOutcome, [SubmitAttempt]>('submitPayment');
+/** The customer came back from the 3-D Secure page: ask the gateway and settle the attempt. */
+export const resolveChallengeUpdate = defineUpdate<AttemptOutcome, []>('resolveChallenge');
+export const pageOpenedSignal = defineSignal('pageOpened');
+export const statusQuery = defineQuery<CheckoutStatus>('status');

@@ -1,0 +1,180 @@
+/**
+ * One isolated tokenpay per test file, on the run's real Temporal and Mongo-wire servers: its
+ * own database, task queue, gateway simulator, worker and API. Logs of the API and the
+ * activities are captured so tests can scan them for card data.
+ */
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+
+import { createActivities } from '../../src/activities';
+import { loadConfig, DEV_DEFAULTS, type AppConfig } from '../../src/config';
+import { freePort } from '../../src/dev/process';
+import { HttpGateway } from '../../src/gateway/http-gateway';
+import { startSimulator } from '../../src/gateway/simulator';
+import { createLogger } from '../../src/logger';
+import { collections, connectMongo, type Collections, type Mongo } from '../../src/store/mongo';
+import { startApi, type ApiHandle } from '../../src/server';
+import { workflowSource } from '../../src/worker';
+
+export const DEMO_API_KEY = DEV_DEFAULTS.demoApiKey;
+export const ADMIN_KEY = DEV_DEFAULTS.adminKey;
+
+export interface HttpResult<T = any> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+export interface Harness {
+  config: AppConfig;
+  api: ApiHandle;
+  baseUrl: string;
+  simulatorUrl: string;
+  mongo: Mongo;
+  collections: Collections;
+  temporal: Client;
+  logs: string[];
+  request<T = any>(method: string, path: string, options?: RequestOptions): Promise<HttpResult<T>>;
+  /** merchant API call with the demo key unless another is given */
+  merchant<T = any>(method: string, path: string, body?: unknown, options?: RequestOptions): Promise<HttpResult<T>>;
+  restartWorker(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface RequestOptions {
+  body?: unknown;
+  rawBody?: string;
+  headers?: Record<string, string>;
+  apiKey?: string;
+}
+
+/** Database names on FerretDB must stay short and simple. */
+export function withDatabase(uri: string, db: string): string {
+  const url = new URL(uri);
+  url.pathname = `/${db}`;
+  return url.toString();
+}
+
+export async function startHarness(options: { faults?: boolean } = {}): Promise<Harness> {
+  const suffix = randomBytes(6).toString('hex');
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      logs.push(String(chunk));
+      done();
+    },
+  });
+  const logger = createLogger({ level: 'debug', name: 'test' }, sink);
+  const simulator = await startSimulator({ port: 0, faults: options.faults ?? true });
+  const port = await freePort();
+  const config = loadConfig({
+    ...process.env,
+    PORT: String(port),
+    MONGODB_URI: withDatabase(process.env.MONGODB_URI!, `t_${suffix}`),
+    GATEWAY_URL: simulator.url,
+    GATEWAY_TIMEOUT_MS: '2000',
+    TEMPORAL_TASK_QUEUE: `tokenpay-test-${suffix}`,
+    TOKENPAY_SEED_DEMO: '1',
+  });
+  const mongo = await connectMongo(config.mongoUri);
+  const c = collections(mongo.db);
+  const api = await startApi(config, logger);
+  const connection = await Connection.connect({ address: config.temporal.address });
+  const temporal = new Client({ connection, namespace: config.temporal.namespace });
+
+  const startWorker = async (): Promise<{ worker: Worker; running: Promise<void>; nativeConnection: NativeConnection }> => {
+    const nativeConnection = await NativeConnection.connect({ address: config.temporal.address });
+    const worker = await Worker.create({
+      connection: nativeConnection,
+      namespace: config.temporal.namespace,
+      taskQueue: config.temporal.taskQueue,
+      ...workflowSource(),
+      activities: createActivities({
+        collections: c,
+        gateway: new HttpGateway({ baseUrl: simulator.url, timeoutMs: config.gateway.timeoutMs }),
+      }),
+    });
+    return { worker, running: worker.run(), nativeConnection };
+  };
+  let current = await startWorker();
+  const stopWorker = async (): Promise<void> => {
+    current.worker.shutdown();
+    await current.running;
+    await current.nativeConnection.close();
+  };
+
+  const request = async <T>(method: string, path: string, o: RequestOptions = {}): Promise<HttpResult<T>> => {
+    const headers: Record<string, string> = { ...(o.headers ?? {}) };
+    let payload: string | undefined = o.rawBody;
+    if (o.body !== undefined) {
+      payload = JSON.stringify(o.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    if (o.apiKey) headers.authorization = `Api-Key ${o.apiKey}`;
+    const response = await fetch(`${api.url}${path}`, { method, headers, ...(payload !== undefined ? { body: payload } : {}) });
+    const text = await response.text();
+    let body: unknown = text;
+    if ((response.headers.get('content-type') ?? '').includes('json') && text) body = JSON.parse(text);
+    return { status: response.status, body: body as T, headers: response.headers };
+  };
+
+  return {
+    config,
+    api,
+    baseUrl: api.url,
+    simulatorUrl: simulator.url,
+    mongo,
+    collections: c,
+    temporal,
+    logs,
+    request,
+    merchant: (method, path, body, o = {}) =>
+      request(method, path, { ...o, ...(body !== undefined ? { body } : {}), apiKey: o.apiKey ?? DEMO_API_KEY }),
+    restartWorker: async () => {
+      await stopWorker();
+      current = await startWorker();
+    },
+    close: async () => {
+      await stopWorker();
+      await api.close();
+      await connection.close();
+      await mongo.db.dropDatabase().catch(() => undefined);
+      await mongo.close();
+      await simulator.close();
+    },
+  };
+}
+
+export const TEST_CARDS = {
+  visa: '4242424242424242',
+  mastercard: '5123450000000008',
+  amex: '378282246310005',
+  declined: '4000000000000002',
+  insufficientFunds: '4000000000009995',
+  expiredCard: '4000000000000069',
+  incorrectCvc: '4000000000000127',
+  processingError: '4000000000000119',
+  threeDs: '4000002760003184',
+  laterDeclines: '4000000000000341',
+} as const;
+
+export const ALL_TEST_PANS = Object.values(TEST_CARDS);
+
+/** A card that is valid for years to come. */
+export function card(number: string, cvv = number.startsWith('37') ? '1234' : '123') {
+  return { name_on_card: 'Test Customer', number, expiry_month: '12', expiry_year: '39', cvv };
+}
+
+export function newPayment(overrides: Record<string, unknown> = {}) {
+  return {
+    type: 'e_commerce',
+    amount: '20.23',
+    currency_code: 'KWD',
+    pg_codes: ['ottu_pg_kwd_tkn'],
+    customer_id: `cust-${randomBytes(4).toString('hex')}`,
+    order_no: `order-${randomBytes(4).toString('hex')}`,
+    ...overrides,
+  };
+}
