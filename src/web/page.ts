@@ -152,7 +152,9 @@ function renderOutcome(view: CheckoutView, msg: Messages): string {
   const title = msg[outcomeTitleKey(state, outcome)];
   const message =
     outcome?.message ||
-    (variant === 'closed' || variant === 'failed' ? interpolate(msg.closed_body, { merchant: view.merchantName }) : '');
+    (variant === 'closed' || variant === 'failed'
+      ? interpolate(msg.closed_body, { merchant: view.merchantName })
+      : '');
   const ref = outcome?.referenceNumber
     ? `<dl class="outcome__details"><dt>${e(msg.reference_number)}</dt><dd><bdi>${e(outcome.referenceNumber)}</bdi></dd></dl>`
     : '';
@@ -164,7 +166,7 @@ function renderOutcome(view: CheckoutView, msg: Messages): string {
   return `<section class="outcome outcome--${variant}" id="outcome" data-state="${e(state)}" aria-labelledby="outcome-title">
 <div class="outcome__icon" aria-hidden="true"></div>
 <h2 class="outcome__title" id="outcome-title" tabindex="-1">${e(title)}</h2>
-${message ? `<p class="outcome__message">${e(message)}</p>` : ''}
+${message ? `<p class="outcome__message" dir="auto">${e(message)}</p>` : ''}
 ${ref}
 ${back}
 </section>`;
@@ -294,7 +296,7 @@ ${cards.length > 0 ? renderSavedCards(cards, selected, msg) : ''}
 ${renderNewCard(cards.length > 0 && selected !== -1, saveCard, msg)}
 <button class="button button--primary pay-button" id="pay-button" type="submit" disabled>
 <span class="pay-button__label">${fillHtml(msg.pay_amount, { amount: amountHtml })}</span>
-<span class="pay-button__busy" hidden><span class="spinner" aria-hidden="true"></span>${e(msg.processing)}</span>
+<span class="pay-button__busy" hidden><span class="spinner" aria-hidden="true"></span>${e(msg.processing_short)}</span>
 </button>
 <noscript><p class="notice notice--error">${e(msg.js_required)}</p></noscript>
 <p class="secure-note">${e(msg.secure_note)}</p>
@@ -348,7 +350,7 @@ export function renderCheckoutPage(view: CheckoutView): string {
     : '';
   const lastFailed = payable && view.outcome?.result === 'failed';
   const status = lastFailed
-    ? `<p>${e(msg.previous_attempt_failed)}</p>${view.outcome?.message ? `<p>${e(view.outcome.message)}</p>` : ''}`
+    ? `<p>${e(msg.previous_attempt_failed)}</p>${view.outcome?.message ? `<p dir="auto">${e(view.outcome.message)}</p>` : ''}`
     : '';
 
   const data = {
@@ -366,7 +368,7 @@ ${renderForm(view, msg, amountHtml)}
 <section class="outcome" id="outcome" aria-labelledby="outcome-title" hidden>
 <div class="outcome__icon" aria-hidden="true"></div>
 <h2 class="outcome__title" id="outcome-title" tabindex="-1"></h2>
-<p class="outcome__message" id="outcome-message"></p>
+<p class="outcome__message" id="outcome-message" dir="auto"></p>
 <dl class="outcome__details" id="outcome-details" hidden><dt>${e(msg.reference_number)}</dt><dd><bdi id="outcome-reference"></bdi></dd></dl>
 </section>`
     : `<div class="status" id="status" role="status" aria-live="polite"></div>

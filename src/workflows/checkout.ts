@@ -183,6 +183,7 @@ export async function CheckoutWorkflow(input: CheckoutInput): Promise<PaymentSta
         if (charge.status === 'requires_action' && charge.nextActionUrl) {
           challenge = { chargeId: charge.chargeId, attempt, index, url: charge.nextActionUrl };
           attempts[index] = { ...attempts[index]!, charge_id: charge.chargeId, message: 'Authentication required.' };
+          await persist();
           return { ...outcomeOf(attempts[index]!), next_action: { type: 'redirect_to_url', url: charge.nextActionUrl } };
         }
         return await settle(index, attempt, charge);

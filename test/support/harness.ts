@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 
 import { createActivities } from '../../src/activities';
 import { loadConfig, DEV_DEFAULTS, type AppConfig } from '../../src/config';
@@ -57,7 +57,17 @@ export function withDatabase(uri: string, db: string): string {
   return url.toString();
 }
 
+/** The SDK's own logs only when something is wrong: keeps test output readable. */
+function quietTemporalRuntime(): void {
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+  } catch {
+    // already installed in this process
+  }
+}
+
 export async function startHarness(options: { faults?: boolean } = {}): Promise<Harness> {
+  quietTemporalRuntime();
   const suffix = randomBytes(6).toString('hex');
   const logs: string[] = [];
   const sink = new Writable({
@@ -177,4 +187,18 @@ export function newPayment(overrides: Record<string, unknown> = {}) {
     order_no: `order-${randomBytes(4).toString('hex')}`,
     ...overrides,
   };
+}
+
+/** Retries an assertion until it passes (for records written asynchronously by the workflow). */
+export async function eventually(assertion: () => Promise<void>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await assertion();
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
 }

@@ -60,7 +60,8 @@ describe('checkout.js as a browser script', () => {
     const json = /<script type="application\/json" id="checkout-data">([\s\S]*?)<\/script>/.exec(html)?.[1];
     const messages = (JSON.parse(json as string) as { messages: Record<string, string> }).messages;
     const used = new Set<string>();
-    for (const m of source.matchAll(/'((?:err|title|brand|cvv_hint)_[a-z0-9_]+|cvv_hint)'/g)) used.add(m[1] as string);
+    for (const m of source.matchAll(/'((?:err|title|brand|cvv_hint)_[a-z0-9_]+|cvv_hint)'/g))
+      used.add(m[1] as string);
     for (const m of source.matchAll(/\bt\('([a-z0-9_]+)'/g)) if (m[1] !== 'brand_') used.add(m[1] as string);
     for (const brand of ['visa', 'mastercard', 'amex']) used.add(`brand_${brand}`);
     const missing = [...used].filter((k) => !(k in messages));
@@ -69,10 +70,13 @@ describe('checkout.js as a browser script', () => {
 });
 
 describe('luhn', () => {
-  it.each(['4242424242424242', '5123450000000008', '378282246310005', '4000002760003184', '4242 4242 4242 4242'])(
-    'accepts %s',
-    (n) => expect(luhn(n)).toBe(true),
-  );
+  it.each([
+    '4242424242424242',
+    '5123450000000008',
+    '378282246310005',
+    '4000002760003184',
+    '4242 4242 4242 4242',
+  ])('accepts %s', (n) => expect(luhn(n)).toBe(true));
   it.each(['4242424242424241', '1234567812345678', '', 'abcd', '4242-4242-4242-424x'])('rejects %p', (n) =>
     expect(luhn(n)).toBe(false),
   );
@@ -130,6 +134,10 @@ describe('expiry', () => {
     expect(formatExpiry('4')).toBe('04');
     expect(formatExpiry('12')).toBe('12');
     expect(formatExpiry('123')).toBe('12/3');
+    expect(formatExpiry('13')).toBe('01/3');
+    expect(formatExpiry('139')).toBe('01/39');
+    expect(formatExpiry('42')).toBe('04/2');
+    expect(formatExpiry('0139')).toBe('01/39');
     expect(formatExpiry('1239')).toBe('12/39');
     expect(formatExpiry('1/39')).toBe('01/39');
     expect(formatExpiry('01/2039')).toBe('01/2039');
@@ -195,9 +203,13 @@ describe('validateCard', () => {
   });
 
   it('checks Luhn and length', () => {
-    expect(validateCard({ ...good, number: '4242 4242 4242 4241' }, NOW).errors.number).toBe('err_number_invalid');
+    expect(validateCard({ ...good, number: '4242 4242 4242 4241' }, NOW).errors.number).toBe(
+      'err_number_invalid',
+    );
     expect(validateCard({ ...good, number: '4242 4242' }, NOW).errors.number).toBe('err_number_incomplete');
-    expect(validateCard({ ...good, number: '4242 4242 42x2 4242' }, NOW).errors.number).toBe('err_number_invalid');
+    expect(validateCard({ ...good, number: '4242 4242 42x2 4242' }, NOW).errors.number).toBe(
+      'err_number_invalid',
+    );
     expect(validateCard({ ...good, number: '3782 822463 1000', cvv: '1234' }, NOW).errors.number).toBe(
       'err_number_incomplete',
     );
@@ -225,7 +237,12 @@ describe('validateCard', () => {
 describe('mapFieldErrors', () => {
   it('maps nested card errors to inputs and the rest to the status region', () => {
     const out = mapFieldErrors({
-      card: { number: ['Invalid card number.'], expiry_month: ['Bad month.'], expiry_year: ['Bad year.'], cvv: ['x'] },
+      card: {
+        number: ['Invalid card number.'],
+        expiry_month: ['Bad month.'],
+        expiry_year: ['Bad year.'],
+        cvv: ['x'],
+      },
       cvv: ['CVV required for this card.'],
       pg_code: ['Unknown gateway.'],
     });
@@ -260,7 +277,9 @@ describe('classifyResponse', () => {
   });
 
   it('failed attempt with more attempts allowed → retry; final failure → final', () => {
-    expect(classifyResponse(200, { result: 'failed', state: 'attempted', message: 'Declined' })).toMatchObject({
+    expect(
+      classifyResponse(200, { result: 'failed', state: 'attempted', message: 'Declined' }),
+    ).toMatchObject({
       kind: 'retry',
       message: 'Declined',
     });
@@ -297,7 +316,10 @@ describe('classifyResponse', () => {
       message: 'Session is paid.',
       closed: true,
     });
-    expect(classifyResponse(423, { detail: 'Card locked.' })).toMatchObject({ message: 'Card locked.', closed: false });
+    expect(classifyResponse(423, { detail: 'Card locked.' })).toMatchObject({
+      message: 'Card locked.',
+      closed: false,
+    });
     expect(classifyResponse(429, { detail: 'Too many attempts.' })).toMatchObject({
       message: 'Too many attempts.',
       closed: false,

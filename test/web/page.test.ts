@@ -134,7 +134,9 @@ describe('renderCheckoutPage', () => {
     expect(html).not.toContain('<script>alert');
     expect(html).not.toContain('<img src=x');
     expect(html).not.toContain('<b>');
-    expect(html).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;&#39;&amp;');
+    expect(html).toContain(
+      '&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;&#39;&amp;',
+    );
     expect(html).toContain('value="a&quot;b"');
     // the JSON block can't be closed early either
     expect(checkoutData(html).merchantName).toBe(HOSTILE);
@@ -224,12 +226,16 @@ describe('renderCheckoutPage', () => {
     expect(tag(html, 'status')).toContain('aria-live="polite"');
     // the Pay button is enabled by the script (no accidental native submit without JS)
     expect(tag(html, 'pay-button')).toContain('disabled');
-    expect(html).toContain('Pay <bdi class="amount-text"><span class="amount">20.230</span> <span class="currency">KWD</span></bdi>');
+    expect(html).toContain(
+      'Pay <bdi class="amount-text"><span class="amount">20.230</span> <span class="currency">KWD</span></bdi>',
+    );
   });
 
   it('renders a radio group of pg_codes only when there is more than one method', () => {
     const one = renderCheckoutPage(view());
-    expect(one).toContain('<input type="hidden" name="pg_code" value="ottu_pg_kwd_tkn" data-can-save-card="true">');
+    expect(one).toContain(
+      '<input type="hidden" name="pg_code" value="ottu_pg_kwd_tkn" data-can-save-card="true">',
+    );
     expect(one).not.toContain('type="radio" name="pg_code"');
 
     const two = renderCheckoutPage(
@@ -259,7 +265,13 @@ describe('renderCheckoutPage', () => {
 
   describe('saved cards', () => {
     const cards: SavedCardView[] = [
-      card({ token: 'tok_mc', brand: 'mastercard', number: '**** 0008', expiry: '05/31', cvvRequired: false }),
+      card({
+        token: 'tok_mc',
+        brand: 'mastercard',
+        number: '**** 0008',
+        expiry: '05/31',
+        cvvRequired: false,
+      }),
       card({ token: 'tok_old', brand: 'visa', number: '**** 1111', expiry: '01/20', isExpired: true }),
       card({ token: 'tok_visa', brand: 'visa', number: '**** 4242', expiry: '01/39', isPreferred: true }),
       card({ token: 'tok_amex', brand: 'amex', number: '**** 0005', expiry: '12/30', cvvRequired: true }),
@@ -329,7 +341,10 @@ describe('renderCheckoutPage', () => {
 
   it('shows the previous failed attempt while still payable', () => {
     const html = renderCheckoutPage(
-      view({ state: 'attempted', outcome: { result: 'failed', state: 'attempted', message: 'Card declined' } }),
+      view({
+        state: 'attempted',
+        outcome: { result: 'failed', state: 'attempted', message: 'Card declined' },
+      }),
     );
     expect(html).toContain('id="pay-form"');
     expect(html).toContain('Your previous payment attempt was not completed');
@@ -338,10 +353,21 @@ describe('renderCheckoutPage', () => {
 
   it('renders Arabic right-to-left with Arabic strings', () => {
     const html = renderCheckoutPage(
-      view({ language: 'ar', savedCards: [card({ isPreferred: true }), card({ token: 'x', isExpired: true })] }),
+      view({
+        language: 'ar',
+        savedCards: [card({ isPreferred: true }), card({ token: 'x', isExpired: true })],
+      }),
     );
     expect(html).toContain('<html lang="ar" dir="rtl">');
-    for (const key of ['name_on_card', 'card_number', 'expiry', 'cvv', 'save_card', 'use_new_card', 'expired'] as const) {
+    for (const key of [
+      'name_on_card',
+      'card_number',
+      'expiry',
+      'cvv',
+      'save_card',
+      'use_new_card',
+      'expired',
+    ] as const) {
       expect(html).toContain(dictionaries.ar[key]);
     }
     expect(html).toContain('ادفع');
@@ -390,12 +416,23 @@ describe('renderCheckoutPage', () => {
     it('links back to a safe redirect_url only', () => {
       const base = { payable: false, state: 'paid' };
       const ok = renderCheckoutPage(
-        view({ ...base, outcome: { result: 'success', state: 'paid', message: '', redirectUrl: 'https://shop.example/r?a=1&b=2' } }),
+        view({
+          ...base,
+          outcome: {
+            result: 'success',
+            state: 'paid',
+            message: '',
+            redirectUrl: 'https://shop.example/r?a=1&b=2',
+          },
+        }),
       );
       expect(ok).toContain('href="https://shop.example/r?a=1&amp;b=2"');
       expect(ok).toContain('Return to Demo Store');
       const bad = renderCheckoutPage(
-        view({ ...base, outcome: { result: 'success', state: 'paid', message: '', redirectUrl: 'javascript:alert(1)' } }),
+        view({
+          ...base,
+          outcome: { result: 'success', state: 'paid', message: '', redirectUrl: 'javascript:alert(1)' },
+        }),
       );
       expect(bad).not.toContain('Return to');
     });

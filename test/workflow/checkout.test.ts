@@ -2,7 +2,7 @@
  * CheckoutWorkflow end to end through the HTTP API, on the real Temporal dev server, FerretDB and
  * the gateway simulator: the customer's submit returns the attempt's outcome in the same request.
  */
-import { card, newPayment, startHarness, TEST_CARDS, type Harness } from '../support/harness';
+import { card, eventually, newPayment, startHarness, TEST_CARDS, type Harness } from '../support/harness';
 
 const CREATE = '/b/checkout/v1/pymt-txn/';
 let h: Harness;
@@ -45,7 +45,7 @@ it('opening the page moves created → pending', async () => {
   expect(page.headers.get('cache-control')).toContain('no-store');
   const status = await h.temporal.workflow.getHandle(`checkout-${session_id}`).query<{ state: string }>('status');
   expect(status.state).toBe('pending');
-  expect((await h.collections.payments.findOne({ _id: session_id }))?.state).toBe('pending');
+  await eventually(async () => expect((await h.collections.payments.findOne({ _id: session_id }))?.state).toBe('pending'));
 });
 
 it('pays with a new card: paid, one charge, record and search attributes current', async () => {

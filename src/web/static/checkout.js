@@ -106,7 +106,9 @@
       return month + '/' + year;
     }
     var d = digitsOnly(s).slice(0, 6);
-    if (d.length === 1 && d > '1') return '0' + d;
+    if (d.charAt(0) > '1') d = '0' + d; // "4" → "04"
+    else if (d.charAt(0) === '1' && d.charAt(1) > '2') d = '0' + d; // "13" → "01/3"
+    d = d.slice(0, 6);
     if (d.length > 2) return d.slice(0, 2) + '/' + d.slice(2);
     return d;
   }
@@ -167,7 +169,9 @@
     else if (/\D/.test(rawNumber)) errors.number = 'err_number_invalid';
     else {
       var lengths = (brand && BRAND_LENGTHS[brand]) || null;
-      var okLength = lengths ? lengths.indexOf(number.length) !== -1 : number.length >= 12 && number.length <= 19;
+      var okLength = lengths
+        ? lengths.indexOf(number.length) !== -1
+        : number.length >= 12 && number.length <= 19;
       var maxLen = lengths ? lengths[lengths.length - 1] : 19;
       if (!okLength && number.length < maxLen) errors.number = 'err_number_incomplete';
       else if (!okLength || !luhn(number)) errors.number = 'err_number_invalid';
@@ -289,7 +293,8 @@
         if (next && isSafeUrl(next.url)) return { kind: 'redirect', url: next.url };
         return { kind: 'pending', body: b };
       }
-      if (PAYABLE_STATES.indexOf(b.state) !== -1) return { kind: 'retry', message: b.message || null, body: b };
+      if (PAYABLE_STATES.indexOf(b.state) !== -1)
+        return { kind: 'retry', message: b.message || null, body: b };
       return { kind: 'final', body: b };
     }
     if (status === 400 && b && typeof b.detail !== 'string') {
@@ -383,6 +388,7 @@
       status.className = 'status' + (kind && list.length ? ' status--' + kind : '');
       list.forEach(function (line) {
         var p = document.createElement('p');
+        p.dir = 'auto'; // server messages may be in another script than the page
         p.textContent = line;
         status.appendChild(p);
       });
@@ -489,7 +495,7 @@
       if (inputs.cvv) {
         var len = brand ? cvvLengthFor(brand) : 4;
         inputs.cvv.maxLength = len;
-        inputs.cvv.placeholder = len === 4 ? '••••' : '•••';
+        inputs.cvv.placeholder = brand === 'amex' ? '••••' : '•••';
         if (inputs.cvv.value.length > len) inputs.cvv.value = inputs.cvv.value.slice(0, len);
       }
       if (cvvHint) cvvHint.textContent = t(brand === 'amex' ? 'cvv_hint_amex' : 'cvv_hint');
@@ -562,7 +568,11 @@
       var pgCode = method ? method.value : '';
       var source = selectedSource();
       if (source) {
-        var payload = { pg_code: source.getAttribute('data-pg-code') || pgCode, payment_method: 'token', token: source.value };
+        var payload = {
+          pg_code: source.getAttribute('data-pg-code') || pgCode,
+          payment_method: 'token',
+          token: source.value,
+        };
         if (source.getAttribute('data-cvv-required') === 'true') {
           var input = savedCvvInput(source);
           var cvv = input ? digitsOnly(input.value) : '';
@@ -624,6 +634,7 @@
       if (extra) {
         var p = document.createElement('p');
         p.className = 'outcome__extra';
+        p.dir = 'auto';
         p.textContent = extra;
         panel.appendChild(p);
       }
