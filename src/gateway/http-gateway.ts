@@ -62,9 +62,13 @@ export class HttpGateway implements PaymentGateway {
   }
 
   async findChargeByIdempotencyKey(idempotencyKey: string): Promise<Charge | undefined> {
-    const answer = await this.call('GET', `/v1/charges?idempotency_key=${encodeURIComponent(idempotencyKey)}`, {
-      notFoundAsUndefined: true,
-    });
+    const answer = await this.call(
+      'GET',
+      `/v1/charges?idempotency_key=${encodeURIComponent(idempotencyKey)}`,
+      {
+        notFoundAsUndefined: true,
+      },
+    );
     if (answer === undefined) return undefined;
     const data = (answer as { data?: unknown }).data;
     if (!Array.isArray(data)) throw new GatewayUnavailableError('gateway answered an unreadable charge list');
@@ -88,7 +92,9 @@ export class HttpGateway implements PaymentGateway {
 
   async ping(): Promise<boolean> {
     try {
-      const response = await fetch(`${this.baseUrl}/healthz`, { signal: AbortSignal.timeout(this.timeoutMs) });
+      const response = await fetch(`${this.baseUrl}/healthz`, {
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
       await response.arrayBuffer();
       return response.ok;
     } catch {
@@ -123,7 +129,11 @@ export class HttpGateway implements PaymentGateway {
     if (status === 404 && options.notFoundAsUndefined) return undefined;
     if (status >= 400) {
       const error = readError(text);
-      throw new GatewayRejectedError(error.message ?? `gateway rejected ${what}`, error.code ?? `http_${status}`, status);
+      throw new GatewayRejectedError(
+        error.message ?? `gateway rejected ${what}`,
+        error.code ?? `http_${status}`,
+        status,
+      );
     }
     if (status < 200 || status >= 300) {
       throw new GatewayUnavailableError(`gateway answered an unexpected ${status} to ${what}`);
@@ -158,7 +168,8 @@ function describeTransportError(err: unknown): string {
     if (err.name === 'TimeoutError') return 'timed out';
     if (err.name === 'AbortError') return 'aborted';
     const cause = (err as { cause?: unknown }).cause;
-    const code = typeof cause === 'object' && cause !== null && 'code' in cause ? String(cause.code) : undefined;
+    const code =
+      typeof cause === 'object' && cause !== null && 'code' in cause ? String(cause.code) : undefined;
     return code ? `${err.message} (${code})` : err.message;
   }
   return 'unknown error';

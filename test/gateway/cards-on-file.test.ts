@@ -38,7 +38,13 @@ describe('cards on file', () => {
     const src = await store(CARDS.mastercard);
     const token = await h.gateway.createCvcToken(src, '123');
     expect(token.id).toMatch(/^tok_/);
-    expect(token.card).toEqual({ brand: 'mastercard', bin: '512345', last4: '0008', exp_month: '12', exp_year: '39' });
+    expect(token.card).toEqual({
+      brand: 'mastercard',
+      bin: '512345',
+      last4: '0008',
+      exp_month: '12',
+      exp_year: '39',
+    });
   });
 
   it('the issuer CVV is the one of the first successful charge', async () => {
@@ -61,7 +67,10 @@ describe('cards on file', () => {
 
   it('card 0341 declines every later charge with its source_token', async () => {
     const src = await store(CARDS.declineOnReuse);
-    expect(await chargeOnFile(src, '123')).toMatchObject({ status: 'declined', decline_code: 'generic_decline' });
+    expect(await chargeOnFile(src, '123')).toMatchObject({
+      status: 'declined',
+      decline_code: 'generic_decline',
+    });
     expect(await chargeOnFile(src)).toMatchObject({ status: 'declined', decline_code: 'generic_decline' });
   });
 
@@ -76,9 +85,17 @@ describe('cards on file', () => {
       ),
     );
     expect(mismatch).toMatchObject({ code: 'cvc_token_mismatch', httpStatus: 400 });
-    const request = { amount: 100, currency: 'KWD', capture: true, source_token: src, cvc_token: cvcToken.id };
+    const request = {
+      amount: 100,
+      currency: 'KWD',
+      capture: true,
+      source_token: src,
+      cvc_token: cvcToken.id,
+    };
     expect((await h.gateway.charge(request, h.key())).status).toBe('succeeded');
-    expect(await rejectionOf(h.gateway.charge(request, h.key()))).toMatchObject({ code: 'token_already_used' });
+    expect(await rejectionOf(h.gateway.charge(request, h.key()))).toMatchObject({
+      code: 'token_already_used',
+    });
   });
 
   it('a card token cannot be used as cvc_token', async () => {

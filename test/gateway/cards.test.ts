@@ -41,7 +41,9 @@ describe('test cards', () => {
     expect(charge).toMatchObject({ status: 'declined', decline_code: code, captured_amount: 0 });
     expect(charge.source_token).toBeUndefined();
     const entries = await h.chargeEntries(charge.idempotency_key);
-    expect(entries).toEqual([expect.objectContaining({ charge_id: charge.id, status: 'declined', amount: 1000 })]);
+    expect(entries).toEqual([
+      expect.objectContaining({ charge_id: charge.id, status: 'declined', amount: 1000 }),
+    ]);
   });
 
   it('the 3-D Secure card requires action', async () => {
@@ -75,7 +77,13 @@ describe('tokens', () => {
     const before = Date.now();
     const token = await h.gateway.createCardToken(h.card(CARDS.visa, { exp_month: '3', exp_year: '2039' }));
     expect(token.id).toMatch(/^tok_[A-Za-z0-9]{24,}$/);
-    expect(token.card).toEqual({ brand: 'visa', bin: '424242', last4: '4242', exp_month: '03', exp_year: '39' });
+    expect(token.card).toEqual({
+      brand: 'visa',
+      bin: '424242',
+      last4: '4242',
+      exp_month: '03',
+      exp_year: '39',
+    });
     const expiresIn = Date.parse(token.expires_at) - before;
     expect(expiresIn).toBeGreaterThan(14 * 60 * 1000);
     expect(expiresIn).toBeLessThanOrEqual(16 * 60 * 1000);
@@ -118,7 +126,12 @@ describe('charge requests', () => {
       { amount: 700, currency: 'usd', capture: true, card: h.card(CARDS.mastercard) },
       h.key(),
     );
-    expect(charge).toMatchObject({ status: 'succeeded', amount: 700, currency: 'USD', card: { last4: '0008' } });
+    expect(charge).toMatchObject({
+      status: 'succeeded',
+      amount: 700,
+      currency: 'USD',
+      card: { last4: '0008' },
+    });
   });
 
   it.each([
@@ -129,7 +142,10 @@ describe('charge requests', () => {
   ])('rejects %s as amount', async (_label, amount) => {
     const token = await h.gateway.createCardToken(h.card(CARDS.visa));
     const err = await rejectionOf(
-      h.gateway.charge({ amount: amount as number, currency: 'KWD', capture: true, token: token.id }, h.key()),
+      h.gateway.charge(
+        { amount: amount as number, currency: 'KWD', capture: true, token: token.id },
+        h.key(),
+      ),
     );
     expect(err).toMatchObject({ code: 'invalid_amount', httpStatus: 400 });
   });
@@ -168,14 +184,19 @@ describe('charge requests', () => {
       ),
     );
     expect(both).toMatchObject({ code: 'invalid_request', httpStatus: 400 });
-    const none = await rejectionOf(h.gateway.charge({ amount: 100, currency: 'KWD', capture: true }, h.key()));
+    const none = await rejectionOf(
+      h.gateway.charge({ amount: 100, currency: 'KWD', capture: true }, h.key()),
+    );
     expect(none).toMatchObject({ code: 'invalid_request', httpStatus: 400 });
   });
 
   it('takes cvc_token only with source_token, and merchant_initiated only without a CVC', async () => {
     const token = await h.gateway.createCardToken(h.card(CARDS.visa));
     const cvcWithToken = await rejectionOf(
-      h.gateway.charge({ amount: 100, currency: 'KWD', capture: true, token: token.id, cvc_token: 'tok_x' }, h.key()),
+      h.gateway.charge(
+        { amount: 100, currency: 'KWD', capture: true, token: token.id, cvc_token: 'tok_x' },
+        h.key(),
+      ),
     );
     expect(cvcWithToken).toMatchObject({ code: 'invalid_request', httpStatus: 400 });
     const mitWithToken = await rejectionOf(
@@ -192,7 +213,12 @@ describe('charge requests', () => {
       h.gateway.charge({ amount: 100, currency: 'KWD', capture: true, token: 'tok_nope' }, h.key()),
     );
     expect(err).toMatchObject({ code: 'token_not_found', httpStatus: 404 });
-    const response = await h.post('/v1/charges', { amount: 100, currency: 'KWD', capture: true, token: 'tok_x' });
+    const response = await h.post('/v1/charges', {
+      amount: 100,
+      currency: 'KWD',
+      capture: true,
+      token: 'tok_x',
+    });
     expect(response.status).toBe(400);
     expect(await response.json()).toEqual({
       error: { code: 'missing_idempotency_key', message: expect.any(String) },

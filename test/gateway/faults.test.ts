@@ -84,7 +84,9 @@ describe('fault injection', () => {
   it('faults apply to the next `count` charges only', async () => {
     await h.injectFault({ mode: 'error_500', count: 2 });
     const queue = (await (await fetch(`${h.sim.url}/_sim/faults`)).json()) as { queue: unknown[] };
-    expect(queue.queue).toEqual([expect.objectContaining({ mode: 'error_500', remaining: 2, target: 'charge' })]);
+    expect(queue.queue).toEqual([
+      expect.objectContaining({ mode: 'error_500', remaining: 2, target: 'charge' }),
+    ]);
     for (let i = 0; i < 2; i++) {
       expect(await rejectionOf(h.gateway.charge(await tokenRequest(), h.key()))).toBeInstanceOf(
         GatewayUnavailableError,
@@ -118,7 +120,9 @@ describe('fault injection', () => {
     const first = await h.gateway.charge({ ...(await tokenRequest()), capture: false }, h.key());
     const second = await h.gateway.charge({ ...(await tokenRequest()), capture: false }, h.key());
     await h.injectFault({ mode: 'error_500', count: 2, target: 'any' });
-    expect(await rejectionOf(h.gateway.capture(first.id, 1000, h.key()))).toBeInstanceOf(GatewayUnavailableError);
+    expect(await rejectionOf(h.gateway.capture(first.id, 1000, h.key()))).toBeInstanceOf(
+      GatewayUnavailableError,
+    );
     expect(await rejectionOf(h.gateway.void(second.id, h.key()))).toBeInstanceOf(GatewayUnavailableError);
     expect((await h.gateway.getCharge(first.id))?.status).toBe('authorized');
     expect((await h.gateway.getCharge(second.id))?.voided).toBe(false);

@@ -1,7 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { HttpGateway } from '../../src/gateway/http-gateway';
 import type { Charge, ChargeRequest, RawCard } from '../../src/gateway/port';
-import { startSimulator, type RunningSimulator, type StartSimulatorOptions } from '../../src/gateway/simulator';
+import {
+  startSimulator,
+  type RunningSimulator,
+  type StartSimulatorOptions,
+} from '../../src/gateway/simulator';
 
 export const CARDS = {
   visa: '4242424242424242',
@@ -74,7 +78,10 @@ export async function startHarness(
     card,
     async chargeCard(number, request = {}, cvc) {
       const token = await gateway.createCardToken(card(number, cvc === undefined ? {} : { cvc }));
-      return gateway.charge({ amount: 1000, currency: 'KWD', capture: true, token: token.id, ...request }, newKey());
+      return gateway.charge(
+        { amount: 1000, currency: 'KWD', capture: true, token: token.id, ...request },
+        newKey(),
+      );
     },
     ledger,
     async chargeEntries(key) {

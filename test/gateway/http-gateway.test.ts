@@ -83,9 +83,7 @@ describe('HttpGateway', () => {
   });
 
   it('404 on a charge request is a rejection, on a lookup it is undefined', async () => {
-    const err = await rejectionOf(
-      h.gateway.capture('ch_does_not_exist', 100, h.key()),
-    );
+    const err = await rejectionOf(h.gateway.capture('ch_does_not_exist', 100, h.key()));
     expect(err).toBeInstanceOf(GatewayRejectedError);
     expect(err).toMatchObject({ httpStatus: 404, code: 'charge_not_found' });
     expect(await h.gateway.getCharge('ch_does_not_exist')).toBeUndefined();

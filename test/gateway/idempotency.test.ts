@@ -69,7 +69,10 @@ describe('idempotent charges', () => {
   it('passes the Idempotency-Key through unchanged', async () => {
     const token = await h.gateway.createCardToken(h.card(CARDS.visa));
     const key = `checkout-${h.key()}:attempt/1`;
-    const charge = await h.gateway.charge({ amount: 100, currency: 'KWD', capture: true, token: token.id }, key);
+    const charge = await h.gateway.charge(
+      { amount: 100, currency: 'KWD', capture: true, token: token.id },
+      key,
+    );
     expect(charge.idempotency_key).toBe(key);
     expect((await h.gateway.findChargeByIdempotencyKey(key))?.id).toBe(charge.id);
     expect(await h.chargeEntries(key)).toHaveLength(1);

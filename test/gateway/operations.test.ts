@@ -20,8 +20,13 @@ describe('refunds', () => {
     const tooMuch = await rejectionOf(h.gateway.refund(charge.id, 101, h.key()));
     expect(tooMuch).toMatchObject({ code: 'amount_too_large', httpStatus: 400 });
     await h.gateway.refund(charge.id, 100, h.key());
-    expect(await h.gateway.getCharge(charge.id)).toMatchObject({ refunded_amount: 1000, captured_amount: 1000 });
-    expect(await rejectionOf(h.gateway.refund(charge.id, 1, h.key()))).toMatchObject({ code: 'amount_too_large' });
+    expect(await h.gateway.getCharge(charge.id)).toMatchObject({
+      refunded_amount: 1000,
+      captured_amount: 1000,
+    });
+    expect(await rejectionOf(h.gateway.refund(charge.id, 1, h.key()))).toMatchObject({
+      code: 'amount_too_large',
+    });
     const refunds = (await h.ledger()).filter((e) => e.type === 'refund' && e.charge_id === charge.id);
     expect(refunds.map((e) => e.amount)).toEqual([300, 600, 100]);
   });
@@ -49,7 +54,9 @@ describe('refunds', () => {
       code: 'charge_not_refundable',
     });
     const charge = await h.chargeCard(CARDS.visa);
-    expect(await rejectionOf(h.gateway.refund(charge.id, 0, h.key()))).toMatchObject({ code: 'invalid_amount' });
+    expect(await rejectionOf(h.gateway.refund(charge.id, 0, h.key()))).toMatchObject({
+      code: 'invalid_amount',
+    });
     expect(await rejectionOf(h.gateway.refund('ch_unknown', 1, h.key()))).toMatchObject({
       code: 'charge_not_found',
       httpStatus: 404,
@@ -65,14 +72,23 @@ describe('capture and void', () => {
     });
     const key = h.key();
     const captured = await h.gateway.capture(charge.id, 800, key);
-    expect(captured).toMatchObject({ id: charge.id, status: 'succeeded', amount: 1000, captured_amount: 800 });
+    expect(captured).toMatchObject({
+      id: charge.id,
+      status: 'succeeded',
+      amount: 1000,
+      captured_amount: 800,
+    });
     expect(await h.gateway.capture(charge.id, 800, key)).toEqual(captured);
     expect(await rejectionOf(h.gateway.capture(charge.id, 800, h.key()))).toMatchObject({
       code: 'charge_not_capturable',
     });
-    expect(await rejectionOf(h.gateway.refund(charge.id, 801, h.key()))).toMatchObject({ code: 'amount_too_large' });
+    expect(await rejectionOf(h.gateway.refund(charge.id, 801, h.key()))).toMatchObject({
+      code: 'amount_too_large',
+    });
     const captures = (await h.ledger()).filter((e) => e.type === 'capture' && e.charge_id === charge.id);
-    expect(captures).toEqual([expect.objectContaining({ amount: 800, idempotency_key: key, status: 'succeeded' })]);
+    expect(captures).toEqual([
+      expect.objectContaining({ amount: 800, idempotency_key: key, status: 'succeeded' }),
+    ]);
   });
 
   it('capture without amount takes the full authorization', async () => {
@@ -88,7 +104,9 @@ describe('capture and void', () => {
     const voided = await h.gateway.void(charge.id, key);
     expect(voided).toMatchObject({ id: charge.id, status: 'authorized', voided: true, captured_amount: 0 });
     expect(await h.gateway.void(charge.id, key)).toEqual(voided);
-    expect(await rejectionOf(h.gateway.void(charge.id, h.key()))).toMatchObject({ code: 'charge_not_voidable' });
+    expect(await rejectionOf(h.gateway.void(charge.id, h.key()))).toMatchObject({
+      code: 'charge_not_voidable',
+    });
     expect(await rejectionOf(h.gateway.capture(charge.id, 1000, h.key()))).toMatchObject({
       code: 'charge_not_capturable',
     });

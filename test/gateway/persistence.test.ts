@@ -12,7 +12,13 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const card = { number: CARDS.visa, exp_month: '12', exp_year: '2039', cvc: '739', name: 'Persisted Customer' };
+const card = {
+  number: CARDS.visa,
+  exp_month: '12',
+  exp_year: '2039',
+  cvc: '739',
+  name: 'Persisted Customer',
+};
 
 describe('persistence with dataFile', () => {
   it('keeps cards on file, charges, idempotency records and the ledger across a restart', async () => {

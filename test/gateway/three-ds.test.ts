@@ -94,7 +94,10 @@ describe('3-D Secure', () => {
 
   it('without return_url it redirects to a plain done page', async () => {
     const token = await h.gateway.createCardToken(h.card(CARDS.threeDs));
-    const charge = await h.gateway.charge({ amount: 300, currency: 'KWD', capture: true, token: token.id }, h.key());
+    const charge = await h.gateway.charge(
+      { amount: 300, currency: 'KWD', capture: true, token: token.id },
+      h.key(),
+    );
     const response = await complete(charge.next_action!.url, 'approve');
     expect(response.status).toBe(303);
     const location = response.headers.get('location')!;
@@ -114,12 +117,24 @@ describe('3-D Secure', () => {
     // customer present with the card on file: challenged again; merchant-initiated: not challenged
     const cvcToken = await h.gateway.createCvcToken(after!.source_token!, '123');
     const present = await h.gateway.charge(
-      { amount: 100, currency: 'KWD', capture: true, source_token: after!.source_token!, cvc_token: cvcToken.id },
+      {
+        amount: 100,
+        currency: 'KWD',
+        capture: true,
+        source_token: after!.source_token!,
+        cvc_token: cvcToken.id,
+      },
       h.key(),
     );
     expect(present.status).toBe('requires_action');
     const mit = await h.gateway.charge(
-      { amount: 100, currency: 'KWD', capture: true, source_token: after!.source_token!, merchant_initiated: true },
+      {
+        amount: 100,
+        currency: 'KWD',
+        capture: true,
+        source_token: after!.source_token!,
+        merchant_initiated: true,
+      },
       h.key(),
     );
     expect(mit.status).toBe('succeeded');

@@ -58,12 +58,30 @@ export function withDatabase(uri: string, db: string): string {
 }
 
 /** The SDK's own logs only when something is wrong: keeps test output readable. */
+/**
+ * The SDK's (and activities') logs are captured for the card-data scans; only warnings and worse
+ * are printed. The Runtime is per process and Jest reuses processes across test files, so the
+ * capture buffer lives on `process`, which all test files of one process share.
+ */
+const runtimeLogs: string[] = ((process as unknown as { __tokenpayRuntimeLogs?: string[] }).__tokenpayRuntimeLogs ??= []);
+
 function quietTemporalRuntime(): void {
   try {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
+    Runtime.install({
+      logger: new DefaultLogger('DEBUG', (entry) => {
+        const line = JSON.stringify({ level: entry.level, message: entry.message, meta: entry.meta });
+        runtimeLogs.push(line);
+        if (entry.level === 'WARN' || entry.level === 'ERROR') console.warn(line);
+      }),
+    });
   } catch {
     // already installed in this process
   }
+}
+
+/** Every log line captured in this process: API logger, activities, workflows, the SDK. */
+export function capturedLogs(h: Harness): string {
+  return [...h.logs, ...runtimeLogs].join('\n');
 }
 
 export async function startHarness(options: { faults?: boolean } = {}): Promise<Harness> {

@@ -70,7 +70,9 @@ export function buildSimulator(options: SimulatorAppOptions): Simulator {
     (req: Request, res: Response): void => {
       const fault = faults?.take(target);
       if (fault?.mode === 'error_500') {
-        res.status(500).json(errorBody('simulated_error', 'simulated gateway failure (nothing was committed)'));
+        res
+          .status(500)
+          .json(errorBody('simulated_error', 'simulated gateway failure (nothing was committed)'));
         return;
       }
       if (fault?.mode === 'timeout') {
@@ -199,7 +201,8 @@ export function buildSimulator(options: SimulatorAppOptions): Simulator {
     res.json({ entries: psp.ledger() });
   });
 
-  const challengeUrl = (chargeId: string) => `${trimSlash(options.publicUrl())}/3ds/${encodeURIComponent(chargeId)}`;
+  const challengeUrl = (chargeId: string) =>
+    `${trimSlash(options.publicUrl())}/3ds/${encodeURIComponent(chargeId)}`;
 
   app.get('/3ds/:chargeId', (req, res) => {
     const charge = psp.findCharge(req.params.chargeId);

@@ -11,7 +11,10 @@ export function requireIdempotencyKey(header: string | undefined): string {
     throw badRequest('missing_idempotency_key', 'the Idempotency-Key header is required');
   }
   if (header.length > MAX_KEY_LENGTH) {
-    throw badRequest('invalid_idempotency_key', `Idempotency-Key must be at most ${MAX_KEY_LENGTH} characters`);
+    throw badRequest(
+      'invalid_idempotency_key',
+      `Idempotency-Key must be at most ${MAX_KEY_LENGTH} characters`,
+    );
   }
   return header;
 }
@@ -53,7 +56,11 @@ export class IdempotencyGuard {
     const running = this.inFlight.get(key);
     if (running !== undefined) {
       if (running !== null && running !== print) throw reused();
-      throw new SimError(409, 'idempotency_key_in_use', 'a request with this Idempotency-Key is still being processed');
+      throw new SimError(
+        409,
+        'idempotency_key_in_use',
+        'a request with this Idempotency-Key is still being processed',
+      );
     }
     this.inFlight.set(key, print);
     return undefined;
@@ -72,5 +79,9 @@ export class IdempotencyGuard {
 }
 
 function reused(): SimError {
-  return new SimError(422, 'idempotency_key_reused', 'this Idempotency-Key was used with a different request');
+  return new SimError(
+    422,
+    'idempotency_key_reused',
+    'this Idempotency-Key was used with a different request',
+  );
 }

@@ -49,7 +49,10 @@ async function main(): Promise<void> {
 if (require.main === module) {
   main().catch((err: unknown) => {
     console.error(
-      JSON.stringify({ msg: 'gateway simulator failed to start', error: err instanceof Error ? err.message : String(err) }),
+      JSON.stringify({
+        msg: 'gateway simulator failed to start',
+        error: err instanceof Error ? err.message : String(err),
+      }),
     );
     process.exit(1);
   });

@@ -22,10 +22,7 @@ export interface Idem {
   print: string;
 }
 
-type Outcome =
-  | { kind: 'approved' }
-  | { kind: 'declined'; code: DeclineCode }
-  | { kind: 'challenge' };
+type Outcome = { kind: 'approved' } | { kind: 'declined'; code: DeclineCode } | { kind: 'challenge' };
 
 /** The card a charge is made with, once its token (if any) has been consumed. */
 interface ResolvedCard {
@@ -88,7 +85,8 @@ export class SimulatedPsp {
       charge.status = 'requires_action';
       charge.next_action = { type: 'redirect_to_url', url: `${this.publicUrl()}/3ds/${charge.id}` };
       charge.three_ds = { status: 'pending' };
-      if (cvv) charge.three_ds.pending_card = { card: { ...resolved.card }, behaviour: resolved.behaviour, cvv };
+      if (cvv)
+        charge.three_ds.pending_card = { card: { ...resolved.card }, behaviour: resolved.behaviour, cvv };
     } else {
       this.approve(charge);
       if (cvv) this.putOnFile(charge, { card: { ...resolved.card }, behaviour: resolved.behaviour, cvv });
@@ -128,7 +126,10 @@ export class SimulatedPsp {
   capture(chargeId: string, amount: number | undefined, idem: Idem): ChargeRecord {
     const charge = this.getCharge(chargeId);
     if (charge.status !== 'authorized' || charge.voided) {
-      throw badRequest('charge_not_capturable', `only an authorized charge can be captured (it is ${describe(charge)})`);
+      throw badRequest(
+        'charge_not_capturable',
+        `only an authorized charge can be captured (it is ${describe(charge)})`,
+      );
     }
     const captured = amount ?? charge.amount;
     if (captured > charge.amount) {
@@ -145,7 +146,10 @@ export class SimulatedPsp {
   refund(chargeId: string, amount: number, idem: Idem): Refund {
     const charge = this.getCharge(chargeId);
     if (charge.status !== 'succeeded') {
-      throw badRequest('charge_not_refundable', `only a succeeded charge can be refunded (it is ${describe(charge)})`);
+      throw badRequest(
+        'charge_not_refundable',
+        `only a succeeded charge can be refunded (it is ${describe(charge)})`,
+      );
     }
     const remaining = charge.captured_amount - charge.refunded_amount;
     if (amount > remaining) {
@@ -170,7 +174,10 @@ export class SimulatedPsp {
   void(chargeId: string, idem: Idem): ChargeRecord {
     const charge = this.getCharge(chargeId);
     if (charge.status !== 'authorized' || charge.voided) {
-      throw badRequest('charge_not_voidable', `only an authorized charge can be voided (it is ${describe(charge)})`);
+      throw badRequest(
+        'charge_not_voidable',
+        `only an authorized charge can be voided (it is ${describe(charge)})`,
+      );
     }
     charge.voided = true;
     this.appendLedger('void', newId('void_'), charge, charge.amount, 'succeeded', idem.key);
@@ -205,7 +212,8 @@ export class SimulatedPsp {
   /** Checks the request's token references, then consumes its single-use tokens. */
   private resolveCard(request: ParsedCharge): ResolvedCard {
     const source = request.source;
-    if (source.kind === 'card') return { card: source.card.card, behaviour: source.card.behaviour, cvc: source.card.cvc };
+    if (source.kind === 'card')
+      return { card: source.card.card, behaviour: source.card.behaviour, cvc: source.card.cvc };
     if (source.kind === 'token') {
       const token = this.vault.check(source.token, 'card', 'token');
       return { card: token.card, behaviour: token.behaviour, cvc: this.vault.consume(token) };

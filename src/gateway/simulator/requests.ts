@@ -66,8 +66,7 @@ function amountOf(value: unknown, min: number): number {
 }
 
 export type TokenRequest =
-  | { kind: 'card'; card: ValidatedCard }
-  | { kind: 'cvc'; source_token: string; cvc: string };
+  { kind: 'card'; card: ValidatedCard } | { kind: 'cvc'; source_token: string; cvc: string };
 
 export function parseTokenRequest(body: unknown, now: Date): TokenRequest {
   const request = parse(tokenRequestSchema, body);

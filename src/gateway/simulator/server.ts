@@ -40,7 +40,8 @@ export async function startSimulator(options: StartSimulatorOptions = {}): Promi
     });
   });
   const address = server.address() as AddressInfo;
-  const hostPart = address.family === 'IPv6' || address.address.includes(':') ? `[${address.address}]` : address.address;
+  const hostPart =
+    address.family === 'IPv6' || address.address.includes(':') ? `[${address.address}]` : address.address;
   url = `http://${hostPart}:${address.port}`;
 
   let closing: Promise<void> | undefined;

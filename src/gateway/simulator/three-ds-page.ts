@@ -34,7 +34,9 @@ ${body}
 export function formatAmount(amount: number, currency: string): string {
   let digits = 2;
   try {
-    digits = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+    digits =
+      new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ??
+      2;
   } catch {
     return `${amount} ${currency} (minor units)`;
   }

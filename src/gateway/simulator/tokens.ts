@@ -52,7 +52,8 @@ export class TokenVault {
     const token = this.tokens.get(id);
     if (!token || token.kind !== kind) throw notFound(`${field}_not_found`, `no such ${field}`);
     if (token.used) throw badRequest('token_already_used', `the ${field} has already been used`);
-    if (token.expiresAtMs <= this.clock.nowMs()) throw badRequest('token_expired', `the ${field} has expired`);
+    if (token.expiresAtMs <= this.clock.nowMs())
+      throw badRequest('token_expired', `the ${field} has expired`);
     return token as Extract<VaultToken, { kind: K }>;
   }
 

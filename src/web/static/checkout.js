@@ -106,7 +106,8 @@
       return month + '/' + year;
     }
     var d = digitsOnly(s).slice(0, 6);
-    if (d.charAt(0) > '1') d = '0' + d; // "4" → "04"
+    if (d.charAt(0) > '1')
+      d = '0' + d; // "4" → "04"
     else if (d.charAt(0) === '1' && d.charAt(1) > '2') d = '0' + d; // "13" → "01/3"
     d = d.slice(0, 6);
     if (d.length > 2) return d.slice(0, 2) + '/' + d.slice(2);
