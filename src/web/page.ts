@@ -216,7 +216,7 @@ function renderSavedCards(cards: SavedCardView[], selected: number, msg: Message
 <label class="choice__main">
 <input type="radio" name="source" value="${e(card.token)}" data-brand="${e(brandKey(card.brand))}" data-cvv-required="${card.cvvRequired && !disabled}" data-cvv-index="${i}"${card.pgCode ? ` data-pg-code="${e(card.pgCode)}"` : ''}${checked ? ' checked' : ''}${disabled ? ' disabled' : ''}>
 <span class="choice__text">
-<span class="card-line" aria-hidden="true"><span class="card-brand card-brand--${e(brandKey(card.brand))}">${e(brand)}</span> <bdi class="card-digits">**** ${e(digits)}</bdi> <span class="card-sep">·</span> <bdi class="card-expiry">${e(expiry)}</bdi></span>
+<span class="card-line" aria-hidden="true"><span class="card-brand card-brand--${e(brandKey(card.brand))}">${e(brand)}</span> <span class="card-meta"><bdi class="card-digits">**** ${e(digits)}</bdi> <span class="card-sep">·</span> <bdi class="card-expiry">${e(expiry)}</bdi></span></span>
 <span class="visually-hidden">${e(srText)}</span>
 ${card.isPreferred ? `<span class="badge badge--preferred">${e(msg.preferred)}</span>` : ''}${disabled ? `<span class="badge badge--expired">${e(msg.expired)}</span>` : ''}
 </span>

@@ -290,10 +290,14 @@ describe('renderCheckoutPage', () => {
 
     it('shows only brand, last 4 and expiry', () => {
       expect(html).toContain(
-        '<span class="card-brand card-brand--visa">Visa</span> <bdi class="card-digits">**** 4242</bdi> <span class="card-sep">·</span> <bdi class="card-expiry">01/39</bdi>',
+        '<span class="card-brand card-brand--visa">Visa</span> <span class="card-meta"><bdi class="card-digits">**** 4242</bdi> <span class="card-sep">·</span> <bdi class="card-expiry">01/39</bdi>',
       );
-      expect(html).toContain('Mastercard</span> <bdi class="card-digits">**** 0008</bdi>');
-      expect(html).toContain('American Express</span> <bdi class="card-digits">**** 0005</bdi>');
+      expect(html).toContain(
+        'Mastercard</span> <span class="card-meta"><bdi class="card-digits">**** 0008</bdi>',
+      );
+      expect(html).toContain(
+        'American Express</span> <span class="card-meta"><bdi class="card-digits">**** 0005</bdi>',
+      );
       expect(html).toContain('Visa ending in 4242, expires 01/39');
       // even if the API handed over more digits, only the last four are rendered
       const leaky = renderCheckoutPage(view({ savedCards: [card({ number: '424242******4242' })] }));
