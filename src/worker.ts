@@ -16,8 +16,12 @@ export interface WorkerHandle {
 }
 
 /** Workflow code: a prebuilt bundle when given (tests build it once), else bundled from source. */
-export function workflowSource(bundlePath = process.env.TOKENPAY_WORKFLOW_BUNDLE): Pick<WorkerOptions, 'workflowsPath' | 'workflowBundle'> {
-  return bundlePath ? { workflowBundle: { codePath: bundlePath } } : { workflowsPath: require.resolve('./workflows') };
+export function workflowSource(
+  bundlePath = process.env.TOKENPAY_WORKFLOW_BUNDLE,
+): Pick<WorkerOptions, 'workflowsPath' | 'workflowBundle'> {
+  return bundlePath
+    ? { workflowBundle: { codePath: bundlePath } }
+    : { workflowsPath: require.resolve('./workflows') };
 }
 
 export async function startWorker(config: AppConfig): Promise<WorkerHandle> {
@@ -36,7 +40,14 @@ export async function startWorker(config: AppConfig): Promise<WorkerHandle> {
     await connection.close();
     await mongo.close();
   });
-  return { worker, run, shutdown: async () => { worker.shutdown(); await run; } };
+  return {
+    worker,
+    run,
+    shutdown: async () => {
+      worker.shutdown();
+      await run;
+    },
+  };
 }
 
 if (require.main === module) {
@@ -44,7 +55,10 @@ if (require.main === module) {
   const logger = createLogger({ level: config.logLevel, name: 'worker' });
   startWorker(config)
     .then((handle) => {
-      logger.info({ taskQueue: config.temporal.taskQueue, temporal: config.temporal.address }, 'worker started');
+      logger.info(
+        { taskQueue: config.temporal.taskQueue, temporal: config.temporal.address },
+        'worker started',
+      );
       return handle.run;
     })
     .catch((error: unknown) => {

@@ -50,7 +50,10 @@ export function createActivities(deps: ActivityDeps) {
         if (error instanceof GatewayUnavailableError) {
           const known = await gateway.findChargeByIdempotencyKey(input.idempotencyKey).catch(() => undefined);
           if (known) {
-            log.warn('Reconciled an unknown charge outcome', { idempotencyKey: input.idempotencyKey, status: known.status });
+            log.warn('Reconciled an unknown charge outcome', {
+              idempotencyKey: input.idempotencyKey,
+              status: known.status,
+            });
             return toChargeResult(known);
           }
           throw error; // retryable: the same key is safe to send again
@@ -65,7 +68,8 @@ export function createActivities(deps: ActivityDeps) {
 
     async getCharge(chargeId: string): Promise<ChargeResult> {
       const charge = await gateway.getCharge(chargeId);
-      if (!charge) throw ApplicationFailure.nonRetryable(`Gateway has no charge ${chargeId}`, 'ChargeNotFound');
+      if (!charge)
+        throw ApplicationFailure.nonRetryable(`Gateway has no charge ${chargeId}`, 'ChargeNotFound');
       return toChargeResult(charge);
     },
 

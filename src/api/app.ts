@@ -27,7 +27,11 @@ export interface AppDeps {
 /** Bodies are JSON only: anything else is 415, which also stops cross-site form posts. */
 const requireJson: RequestHandler = (req, _res, next) => {
   const hasBody = req.get('content-length') !== undefined || req.get('transfer-encoding') !== undefined;
-  if (['POST', 'PUT', 'PATCH'].includes(req.method) && hasBody && Number(req.get('content-length') ?? 1) > 0) {
+  if (
+    ['POST', 'PUT', 'PATCH'].includes(req.method) &&
+    hasBody &&
+    Number(req.get('content-length') ?? 1) > 0
+  ) {
     if (!req.is('application/json')) throw detail(415, 'Content-Type must be application/json.');
   }
   next();
@@ -54,7 +58,13 @@ export function createApp(deps: AppDeps): express.Express {
     }),
   );
   app.use('/static', express.static(staticDir, { maxAge: '1h', index: false }));
-  app.use(healthRoutes({ ...deps, namespace: deps.config.temporal.namespace, taskQueue: deps.config.temporal.taskQueue }));
+  app.use(
+    healthRoutes({
+      ...deps,
+      namespace: deps.config.temporal.namespace,
+      taskQueue: deps.config.temporal.taskQueue,
+    }),
+  );
   app.use(requireJson);
   app.use(express.json({ limit: '64kb', strict: true }));
   app.use(adminRoutes(deps.collections, deps.config.adminKey));

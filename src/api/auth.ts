@@ -21,7 +21,8 @@ function credential(req: Request, scheme: string): string | undefined {
 export function merchantAuth(c: Collections): RequestHandler {
   return async (req, _res, next) => {
     const apiKey = credential(req, 'Api-Key');
-    if (!apiKey || apiKey.length > 256) throw detail(401, 'Authentication credentials were not provided or are invalid.');
+    if (!apiKey || apiKey.length > 256)
+      throw detail(401, 'Authentication credentials were not provided or are invalid.');
     const merchant = await findMerchantByApiKey(c, apiKey);
     if (!merchant) throw detail(401, 'Invalid API key.');
     (req as AuthedRequest).merchant = merchant;

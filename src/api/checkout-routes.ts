@@ -51,7 +51,8 @@ export function checkoutRoutes(deps: CheckoutDeps): Router {
   const c = deps.collections;
   const csrfToken = (sessionId: string): string =>
     createHmac('sha256', deps.config.csrfKey).update(`checkout:${sessionId}`).digest('base64url');
-  const handleOf = (sessionId: string): WorkflowHandle => deps.temporal.workflow.getHandle(checkoutWorkflowId(sessionId));
+  const handleOf = (sessionId: string): WorkflowHandle =>
+    deps.temporal.workflow.getHandle(checkoutWorkflowId(sessionId));
 
   async function load(req: Request): Promise<PaymentRecord | null> {
     const sessionId = String(req.params.sessionId);
@@ -63,7 +64,10 @@ export function checkoutRoutes(deps: CheckoutDeps): Router {
     res.set('Cache-Control', 'no-store');
     let record = await load(req);
     if (!record) {
-      res.status(404).type('html').send(renderNotFoundPage(req.query.language === 'ar' ? 'ar' : 'en'));
+      res
+        .status(404)
+        .type('html')
+        .send(renderNotFoundPage(req.query.language === 'ar' ? 'ar' : 'en'));
       return;
     }
     const handle = handleOf(record._id);
@@ -124,7 +128,9 @@ export function checkoutRoutes(deps: CheckoutDeps): Router {
               state: record.state,
               message: last.message,
               referenceNumber: last.reference_number,
-              ...(record.redirect_url && !payable ? { redirectUrl: redirectUrl(record, last.reference_number) } : {}),
+              ...(record.redirect_url && !payable
+                ? { redirectUrl: redirectUrl(record, last.reference_number) }
+                : {}),
             },
           }
         : {}),
@@ -148,16 +154,23 @@ export function checkoutRoutes(deps: CheckoutDeps): Router {
       throw fieldErrors({ pg_code: ['This payment method is not available for this payment.'] });
     }
     if (!isPayable(record.state) || Date.parse(record.expires_at) <= Date.now()) {
-      throw detail(409, `This payment is ${isPayable(record.state) ? 'expired' : record.state} and cannot be paid.`, {
-        state: isPayable(record.state) ? 'expired' : record.state,
-      });
+      throw detail(
+        409,
+        `This payment is ${isPayable(record.state) ? 'expired' : record.state} and cannot be paid.`,
+        {
+          state: isPayable(record.state) ? 'expired' : record.state,
+        },
+      );
     }
     if (body.payment_method !== 'card') {
       throw detail(422, 'Paying with a saved card is not available yet.');
     }
 
     const validation = validateCard(body.card, new Date());
-    if (!validation.ok) throw fieldErrors({ card: Object.fromEntries(Object.entries(validation.errors).map(([k, v]) => [k, [v]])) });
+    if (!validation.ok)
+      throw fieldErrors({
+        card: Object.fromEntries(Object.entries(validation.errors).map(([k, v]) => [k, [v]])),
+      });
     const card = validation.card;
 
     let gatewayToken;
@@ -171,7 +184,8 @@ export function checkoutRoutes(deps: CheckoutDeps): Router {
       });
     } catch (error) {
       if (error instanceof GatewayRejectedError) throw fieldErrors({ card: { number: [error.message] } });
-      if (error instanceof GatewayUnavailableError) throw detail(503, 'The payment gateway is unavailable. Try again.');
+      if (error instanceof GatewayUnavailableError)
+        throw detail(503, 'The payment gateway is unavailable. Try again.');
       throw error;
     }
 
@@ -197,9 +211,16 @@ export function checkoutRoutes(deps: CheckoutDeps): Router {
   return router;
 }
 
-async function submitAttempt(handle: WorkflowHandle, attempt: NewCardAttempt, updateId: string): Promise<AttemptOutcome> {
+async function submitAttempt(
+  handle: WorkflowHandle,
+  attempt: NewCardAttempt,
+  updateId: string,
+): Promise<AttemptOutcome> {
   try {
-    const outcome = await withTimeout(handle.executeUpdate(submitPaymentUpdate, { args: [attempt], updateId }), SUBMIT_WAIT_MS);
+    const outcome = await withTimeout(
+      handle.executeUpdate(submitPaymentUpdate, { args: [attempt], updateId }),
+      SUBMIT_WAIT_MS,
+    );
     return (
       outcome ?? {
         result: 'pending',
@@ -220,7 +241,10 @@ async function submitAttempt(handle: WorkflowHandle, attempt: NewCardAttempt, up
   }
 }
 
-function withRedirect(record: PaymentRecord, outcome: AttemptOutcome): AttemptOutcome & { redirect_url?: string } {
+function withRedirect(
+  record: PaymentRecord,
+  outcome: AttemptOutcome,
+): AttemptOutcome & { redirect_url?: string } {
   const final = outcome.result === 'success' || outcome.state === 'failed';
   if (!record.redirect_url || !final) return outcome;
   return { ...outcome, redirect_url: redirectUrl(record, outcome.reference_number) };

@@ -50,6 +50,8 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       return;
     }
     logger.error({ err: error, method: req.method, path: req.route?.path ?? 'unmatched' }, 'unhandled error');
-    res.status(500).json({ detail: 'Internal error. It has been logged; retry with the same Idempotency-Key.' });
+    res
+      .status(500)
+      .json({ detail: 'Internal error. It has been logged; retry with the same Idempotency-Key.' });
   };
 }

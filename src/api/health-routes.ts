@@ -15,7 +15,10 @@ export interface HealthDeps {
 }
 
 const within = <T>(ms: number, promise: Promise<T>): Promise<T> =>
-  Promise.race([promise, new Promise<T>((_, reject) => setTimeout(() => reject(new Error('timed out')), ms).unref())]);
+  Promise.race([
+    promise,
+    new Promise<T>((_, reject) => setTimeout(() => reject(new Error('timed out')), ms).unref()),
+  ]);
 
 async function check(name: string, probe: () => Promise<boolean>): Promise<[string, string | null]> {
   try {

@@ -28,15 +28,22 @@ function canonical(value: unknown): string {
 
 export function idempotency(c: Collections, options: { acceptTrackingKey?: boolean } = {}): RequestHandler {
   return async (req, res, next) => {
-    const key = req.get('idempotency-key') ?? (options.acceptTrackingKey ? req.get('tracking-key') : undefined);
+    const key =
+      req.get('idempotency-key') ?? (options.acceptTrackingKey ? req.get('tracking-key') : undefined);
     if (key === undefined) return next();
-    if (key.length === 0 || key.length > 255) throw detail(400, 'Idempotency-Key must be 1 to 255 characters.');
+    if (key.length === 0 || key.length > 255)
+      throw detail(400, 'Idempotency-Key must be 1 to 255 characters.');
     const id = `${merchantOf(req)._id}:${req.method}:${req.baseUrl}${req.path}:${key}`;
     const requestHash = createHash('sha256').update(canonical(req.body)).digest('hex');
 
     for (let tries = 0; ; tries++) {
       try {
-        await c.idempotency.insertOne({ _id: id, request_hash: requestHash, status: 'running', created_at: new Date() });
+        await c.idempotency.insertOne({
+          _id: id,
+          request_hash: requestHash,
+          status: 'running',
+          created_at: new Date(),
+        });
         break;
       } catch (error) {
         if (!(error instanceof MongoServerError) || error.code !== 11000 || tries > 2) throw error;

@@ -24,7 +24,10 @@ export function merchantRoutes(deps: PaymentDeps): Router {
   });
 
   router.get('/checkout/v1/pymt-txn/:sessionId/', async (req, res) => {
-    const record = await c.payments.findOne({ _id: String(req.params.sessionId), merchant_id: merchantOf(req)._id });
+    const record = await c.payments.findOne({
+      _id: String(req.params.sessionId),
+      merchant_id: merchantOf(req)._id,
+    });
     if (!record) throw notFound('No payment with this session_id.');
     res.json(paymentResponse(record, deps.config.publicBaseUrl));
   });
@@ -50,7 +53,8 @@ export function merchantRoutes(deps: PaymentDeps): Router {
 
   router.delete('/pbl/v2/card/:token/', async (req, res) => {
     const customerId = typeof req.query.customer_id === 'string' ? req.query.customer_id : '';
-    if (!customerId) throw detail(400, 'customer_id is required.', { customer_id: ['This field is required.'] });
+    if (!customerId)
+      throw detail(400, 'customer_id is required.', { customer_id: ['This field is required.'] });
     const deleted = await deleteCard(c, merchantOf(req)._id, customerId, String(req.params.token));
     if (!deleted) throw notFound('No saved card with this token.');
     res.status(204).end();

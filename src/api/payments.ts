@@ -38,8 +38,10 @@ export async function createPayment(
     amount = normalizeAmount(body.amount, currency);
     const minor = parseMinorUnits(amount, currency);
     const paymentType = body.payment_type ?? 'one_off';
-    if (paymentType === 'save_card' && minor !== 0n) addFieldError(errors, ['amount'], 'Must be "0" for save_card.');
-    if (paymentType !== 'save_card' && minor === 0n) addFieldError(errors, ['amount'], 'Must be greater than 0.');
+    if (paymentType === 'save_card' && minor !== 0n)
+      addFieldError(errors, ['amount'], 'Must be "0" for save_card.');
+    if (paymentType !== 'save_card' && minor === 0n)
+      addFieldError(errors, ['amount'], 'Must be greater than 0.');
   } catch (error) {
     if (!(error instanceof MoneyFormatError)) throw error;
     addFieldError(errors, ['amount'], error.message);

@@ -90,7 +90,8 @@ export interface ValidCard {
   cvv: string;
 }
 
-export type CardValidation = { ok: true; card: ValidCard } | { ok: false; errors: Partial<Record<keyof CardInput, string>> };
+export type CardValidation =
+  { ok: true; card: ValidCard } | { ok: false; errors: Partial<Record<keyof CardInput, string>> };
 
 /** The checks a customer's card must pass before it goes anywhere near a gateway. */
 export function validateCard(input: CardInput, now: Date): CardValidation {

@@ -67,8 +67,10 @@ export const createPaymentSchema = z
   })
   .superRefine((body, ctx) => {
     if (body.payment_type === 'auto_debit') {
-      if (!body.customer_id) ctx.addIssue({ code: 'custom', path: ['customer_id'], message: 'Required for auto_debit.' });
-      if (!body.agreement) ctx.addIssue({ code: 'custom', path: ['agreement'], message: 'Required for auto_debit.' });
+      if (!body.customer_id)
+        ctx.addIssue({ code: 'custom', path: ['customer_id'], message: 'Required for auto_debit.' });
+      if (!body.agreement)
+        ctx.addIssue({ code: 'custom', path: ['agreement'], message: 'Required for auto_debit.' });
     }
     if (body.payment_type === 'save_card' && !body.customer_id) {
       ctx.addIssue({ code: 'custom', path: ['customer_id'], message: 'Required to save a card.' });

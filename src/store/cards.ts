@@ -74,13 +74,21 @@ export async function listCustomerCards(
   pgCodes?: string[],
 ): Promise<SavedCardDoc[]> {
   return c.cards
-    .find({ merchant_id: merchantId, customer_id: customerId, ...(pgCodes ? { pg_code: { $in: pgCodes } } : {}) })
+    .find({
+      merchant_id: merchantId,
+      customer_id: customerId,
+      ...(pgCodes ? { pg_code: { $in: pgCodes } } : {}),
+    })
     .sort({ last_used_at: -1, _id: 1 })
     .limit(100)
     .toArray();
 }
 
-export async function findCard(c: Collections, merchantId: string, token: string): Promise<SavedCardDoc | null> {
+export async function findCard(
+  c: Collections,
+  merchantId: string,
+  token: string,
+): Promise<SavedCardDoc | null> {
   return c.cards.findOne({ _id: token, merchant_id: merchantId });
 }
 

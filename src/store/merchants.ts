@@ -48,8 +48,17 @@ export async function findMerchantByApiKey(c: Collections, apiKey: string): Prom
   return c.merchants.findOne({ api_key_hash: hashApiKey(apiKey) });
 }
 
-export async function putGatewayConfig(c: Collections, merchantId: string, config: GatewayConfig): Promise<GatewayConfigDoc> {
-  const doc: GatewayConfigDoc = { _id: `${merchantId}/${config.pg_code}`, merchant_id: merchantId, ...config, updated_at: new Date() };
+export async function putGatewayConfig(
+  c: Collections,
+  merchantId: string,
+  config: GatewayConfig,
+): Promise<GatewayConfigDoc> {
+  const doc: GatewayConfigDoc = {
+    _id: `${merchantId}/${config.pg_code}`,
+    merchant_id: merchantId,
+    ...config,
+    updated_at: new Date(),
+  };
   await c.gatewayConfigs.replaceOne({ _id: doc._id }, doc, { upsert: true });
   return doc;
 }

@@ -5,7 +5,10 @@ import type { Collections } from './mongo';
 
 export const DEMO_MERCHANT_ID = 'demo';
 
-export async function seedDemoMerchant(c: Collections, keys: { apiKey: string; webhookKey: string }): Promise<void> {
+export async function seedDemoMerchant(
+  c: Collections,
+  keys: { apiKey: string; webhookKey: string },
+): Promise<void> {
   await c.merchants.updateOne(
     { _id: DEMO_MERCHANT_ID },
     {

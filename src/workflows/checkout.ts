@@ -65,7 +65,8 @@ export async function CheckoutWorkflow(input: CheckoutInput): Promise<PaymentSta
   let challenge: PendingChallenge | undefined;
   const expiresAtMs = Date.parse(input.expiresAt);
 
-  const configOf = (pgCode: string): GatewayConfig | undefined => input.gateways.find((g) => g.pg_code === pgCode);
+  const configOf = (pgCode: string): GatewayConfig | undefined =>
+    input.gateways.find((g) => g.pg_code === pgCode);
 
   // Records are written one at a time, each with the latest state, so a slow write can never
   // overwrite a newer one in MongoDB.
@@ -98,13 +99,22 @@ export async function CheckoutWorkflow(input: CheckoutInput): Promise<PaymentSta
   });
 
   /** Applies a final gateway answer (not requires_action) to attempt `index`. */
-  async function settle(index: number, attempt: NewCardAttempt, charge: ChargeResult): Promise<AttemptOutcome> {
+  async function settle(
+    index: number,
+    attempt: NewCardAttempt,
+    charge: ChargeResult,
+  ): Promise<AttemptOutcome> {
     const record = attempts[index]!;
     const config = configOf(attempt.pgCode)!;
     if (charge.status === 'succeeded' || charge.status === 'authorized') {
       chargeId = charge.chargeId;
       paidWith = attempt.pgCode;
-      attempts[index] = { ...record, result: 'success', message: 'Payment successful.', charge_id: charge.chargeId };
+      attempts[index] = {
+        ...record,
+        result: 'success',
+        message: 'Payment successful.',
+        charge_id: charge.chargeId,
+      };
       if (attempt.saveCard && input.customerId && config.tokenization_enabled && charge.sourceToken) {
         token = await store.tokenizeCard({
           merchantId: input.merchantId,
@@ -133,7 +143,10 @@ export async function CheckoutWorkflow(input: CheckoutInput): Promise<PaymentSta
 
   function assertCanAttempt(pgCode: string): void {
     if (!isPayable(state) || Date.now() >= expiresAtMs) {
-      throw ApplicationFailure.nonRetryable(`This payment is ${isPayable(state) ? 'expired' : state}.`, 'NotPayable');
+      throw ApplicationFailure.nonRetryable(
+        `This payment is ${isPayable(state) ? 'expired' : state}.`,
+        'NotPayable',
+      );
     }
     if (attemptInFlight || challenge) {
       throw ApplicationFailure.nonRetryable('A payment attempt is already in progress.', 'AttemptInProgress');
@@ -145,7 +158,12 @@ export async function CheckoutWorkflow(input: CheckoutInput): Promise<PaymentSta
     }
   }
 
-  setHandler(statusQuery, (): CheckoutStatus => ({ state, attempts, attemptInFlight, challengePending: !!challenge }));
+  setHandler(statusQuery, (): CheckoutStatus => ({
+    state,
+    attempts,
+    attemptInFlight,
+    challengePending: !!challenge,
+  }));
 
   setHandler(pageOpenedSignal, async () => {
     if (state === 'created') await moveTo('pending');
@@ -161,14 +179,15 @@ export async function CheckoutWorkflow(input: CheckoutInput): Promise<PaymentSta
       try {
         const config = configOf(attempt.pgCode)!;
         const attemptNo = attempts.length + 1;
-        const index = attempts.push({
-          reference_number: referenceNumber(),
-          result: 'pending',
-          message: 'Processing.',
-          pg_code: attempt.pgCode,
-          created_at: new Date(Date.now()).toISOString(),
-          payment_method: 'card',
-        }) - 1;
+        const index =
+          attempts.push({
+            reference_number: referenceNumber(),
+            result: 'pending',
+            message: 'Processing.',
+            pg_code: attempt.pgCode,
+            created_at: new Date(Date.now()).toISOString(),
+            payment_method: 'card',
+          }) - 1;
         const charge = await gateway.chargeGateway({
           idempotencyKey: `${input.sessionId}:attempt:${attemptNo}`,
           pgCode: attempt.pgCode,
@@ -182,9 +201,16 @@ export async function CheckoutWorkflow(input: CheckoutInput): Promise<PaymentSta
         });
         if (charge.status === 'requires_action' && charge.nextActionUrl) {
           challenge = { chargeId: charge.chargeId, attempt, index, url: charge.nextActionUrl };
-          attempts[index] = { ...attempts[index]!, charge_id: charge.chargeId, message: 'Authentication required.' };
+          attempts[index] = {
+            ...attempts[index]!,
+            charge_id: charge.chargeId,
+            message: 'Authentication required.',
+          };
           await persist();
-          return { ...outcomeOf(attempts[index]!), next_action: { type: 'redirect_to_url', url: charge.nextActionUrl } };
+          return {
+            ...outcomeOf(attempts[index]!),
+            next_action: { type: 'redirect_to_url', url: charge.nextActionUrl },
+          };
         }
         return await settle(index, attempt, charge);
       } finally {
@@ -215,9 +241,11 @@ export async function CheckoutWorkflow(input: CheckoutInput): Promise<PaymentSta
       }
       throw ApplicationFailure.nonRetryable('No authentication is pending.', 'NoChallenge');
     },
-    { validator: () => {
-      if (!challenge) throw ApplicationFailure.nonRetryable('No authentication is pending.', 'NoChallenge');
-    } },
+    {
+      validator: () => {
+        if (!challenge) throw ApplicationFailure.nonRetryable('No authentication is pending.', 'NoChallenge');
+      },
+    },
   );
 
   // Wait until the session closes or its expiration_time passes.
@@ -228,7 +256,11 @@ export async function CheckoutWorkflow(input: CheckoutInput): Promise<PaymentSta
     const outcome = await resolveChallenge();
     if (!outcome && challenge) {
       const { index } = challenge;
-      attempts[index] = { ...attempts[index]!, result: 'failed', message: 'Authentication was not completed.' };
+      attempts[index] = {
+        ...attempts[index]!,
+        result: 'failed',
+        message: 'Authentication was not completed.',
+      };
       challenge = undefined;
     }
   }

@@ -12,7 +12,8 @@ import type { PaymentState } from '../domain/states';
 export const TASK_QUEUE_DEFAULT = 'tokenpay';
 
 export const checkoutWorkflowId = (sessionId: string): string => `checkout-${sessionId}`;
-export const tokenChargeWorkflowId = (sessionId: string, n: number): string => `token-charge-${sessionId}-${n}`;
+export const tokenChargeWorkflowId = (sessionId: string, n: number): string =>
+  `token-charge-${sessionId}-${n}`;
 
 export interface CheckoutInput {
   sessionId: string;

@@ -22,15 +22,20 @@ describe('POST /b/checkout/v1/pymt-txn/', () => {
       operation: 'purchase',
       expiration_time: '1 00:00:00',
       extra: { cart: [1, 2] },
-      payment_methods: [{ code: 'ottu_pg_kwd_tkn', amount: '20.230', currency_code: 'KWD', can_save_card: true }],
+      payment_methods: [
+        { code: 'ottu_pg_kwd_tkn', amount: '20.230', currency_code: 'KWD', can_save_card: true },
+      ],
     });
     expect(res.body.session_id).toMatch(/^[0-9a-f]{64}$/);
     expect(res.body.checkout_url).toBe(`${h.config.publicBaseUrl}/checkout/${res.body.session_id}`);
     const description = await h.temporal.workflow.getHandle(`checkout-${res.body.session_id}`).describe();
     expect(description.status.name).toBe('RUNNING');
-    expect(description.typedSearchAttributes.getAll().map((p) => p.key.name).sort()).toEqual(
-      ['CustomerId', 'MerchantId', 'OrderNo', 'PaymentState'],
-    );
+    expect(
+      description.typedSearchAttributes
+        .getAll()
+        .map((p) => p.key.name)
+        .sort(),
+    ).toEqual(['CustomerId', 'MerchantId', 'OrderNo', 'PaymentState']);
   });
 
   it('uses the operation of the gateway config', async () => {
@@ -64,7 +69,11 @@ describe('POST /b/checkout/v1/pymt-txn/', () => {
   });
 
   it('400 when the amount has more decimals than the currency allows', async () => {
-    const res = await h.merchant('POST', CREATE, newPayment({ amount: '10.001', currency_code: 'USD', pg_codes: ['credit-card'] }));
+    const res = await h.merchant(
+      'POST',
+      CREATE,
+      newPayment({ amount: '10.001', currency_code: 'USD', pg_codes: ['credit-card'] }),
+    );
     expect(res.status).toBe(400);
     expect(res.body.amount[0]).toContain('2 decimal places');
   });
@@ -98,7 +107,8 @@ describe('POST /b/checkout/v1/pymt-txn/', () => {
 
   it('ignores operator injection and prototype pollution in string fields', async () => {
     const res = await h.request('POST', CREATE, {
-      rawBody: '{"type":"e_commerce","amount":{"$gt":""},"currency_code":"KWD","pg_codes":["ottu_pg_kwd_tkn"],"__proto__":{"admin":true}}',
+      rawBody:
+        '{"type":"e_commerce","amount":{"$gt":""},"currency_code":"KWD","pg_codes":["ottu_pg_kwd_tkn"],"__proto__":{"admin":true}}',
       headers: { 'content-type': 'application/json' },
       apiKey: DEMO_API_KEY,
     });
@@ -129,7 +139,9 @@ describe('Idempotency-Key', () => {
   it('never creates two payments for concurrent requests with one key', async () => {
     const body = newPayment();
     const results = await Promise.all(
-      Array.from({ length: 5 }, () => h.merchant('POST', CREATE, body, { headers: { 'Idempotency-Key': 'k-race' } })),
+      Array.from({ length: 5 }, () =>
+        h.merchant('POST', CREATE, body, { headers: { 'Idempotency-Key': 'k-race' } }),
+      ),
     );
     for (const r of results) expect([201, 409]).toContain(r.status);
     expect(results.some((r) => r.status === 201)).toBe(true);
@@ -173,7 +185,9 @@ describe('GET /b/checkout/v1/pymt-txn/{session_id}/', () => {
       body: { name: 'Nosy' },
       headers: { authorization: `Admin-Key ${ADMIN_KEY}` },
     });
-    const res = await h.merchant('GET', `${CREATE}${created.body.session_id}/`, undefined, { apiKey: other.body.api_key });
+    const res = await h.merchant('GET', `${CREATE}${created.body.session_id}/`, undefined, {
+      apiKey: other.body.api_key,
+    });
     expect(res.status).toBe(404);
   });
 });
@@ -203,7 +217,10 @@ describe('admin API', () => {
       headers: { authorization: `Admin-Key ${ADMIN_KEY}` },
     });
     const path = `/admin/v1/merchants/${merchant.body.merchant_id}/gateways/my-pg`;
-    const ok = await h.request('PUT', path, { body: gatewayConfig(), headers: { authorization: `Admin-Key ${ADMIN_KEY}` } });
+    const ok = await h.request('PUT', path, {
+      body: gatewayConfig(),
+      headers: { authorization: `Admin-Key ${ADMIN_KEY}` },
+    });
     expect(ok.status).toBe(200);
     expect(ok.body).toMatchObject({ pg_code: 'my-pg', currencies: ['KWD'], max_attempts: 3 });
     const bad = await h.request('PUT', path, {

@@ -7,7 +7,15 @@
 import { temporal } from '@temporalio/proto';
 import { BSON } from 'mongodb';
 
-import { ALL_TEST_PANS, capturedLogs, card, newPayment, startHarness, TEST_CARDS, type Harness } from '../support/harness';
+import {
+  ALL_TEST_PANS,
+  capturedLogs,
+  card,
+  newPayment,
+  startHarness,
+  TEST_CARDS,
+  type Harness,
+} from '../support/harness';
 
 let h: Harness;
 const CVVS = new Set<string>();
@@ -24,7 +32,11 @@ beforeAll(async () => {
     });
     expect(res.status).toBe(200);
     if (pan === TEST_CARDS.threeDs) {
-      await fetch(res.body.next_action.url, { method: 'POST', body: new URLSearchParams({ outcome: 'approve' }), redirect: 'manual' });
+      await fetch(res.body.next_action.url, {
+        method: 'POST',
+        body: new URLSearchParams({ outcome: 'approve' }),
+        redirect: 'manual',
+      });
       await h.request('GET', `/checkout/${created.body.session_id}`);
     }
   }
@@ -69,7 +81,9 @@ it('the scanner itself finds card data in any of its forms', () => {
 
 it('scans every workflow history', async () => {
   const ids: string[] = [];
-  for await (const wf of h.temporal.workflow.list({ query: `TaskQueue = "${h.config.temporal.taskQueue}"` })) {
+  for await (const wf of h.temporal.workflow.list({
+    query: `TaskQueue = "${h.config.temporal.taskQueue}"`,
+  })) {
     ids.push(wf.workflowId);
   }
   expect(ids.length).toBeGreaterThanOrEqual(ALL_TEST_PANS.length);

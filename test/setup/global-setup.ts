@@ -30,7 +30,12 @@ export default async function globalSetup(): Promise<void> {
     process.env.MONGODB_URI
       ? undefined
       : freePort().then((port) =>
-          startFerretDb({ port, dataDir: path.join(workDir, 'ferretdb'), logFile: path.join(workDir, 'ferretdb.log'), log }),
+          startFerretDb({
+            port,
+            dataDir: path.join(workDir, 'ferretdb'),
+            logFile: path.join(workDir, 'ferretdb.log'),
+            log,
+          }),
         ),
     bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: quietLogger }),
   ]);

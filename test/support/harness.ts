@@ -38,7 +38,12 @@ export interface Harness {
   logs: string[];
   request<T = any>(method: string, path: string, options?: RequestOptions): Promise<HttpResult<T>>;
   /** merchant API call with the demo key unless another is given */
-  merchant<T = any>(method: string, path: string, body?: unknown, options?: RequestOptions): Promise<HttpResult<T>>;
+  merchant<T = any>(
+    method: string,
+    path: string,
+    body?: unknown,
+    options?: RequestOptions,
+  ): Promise<HttpResult<T>>;
   restartWorker(): Promise<void>;
   close(): Promise<void>;
 }
@@ -63,7 +68,9 @@ export function withDatabase(uri: string, db: string): string {
  * are printed. The Runtime is per process and Jest reuses processes across test files, so the
  * capture buffer lives on `process`, which all test files of one process share.
  */
-const runtimeLogs: string[] = ((process as unknown as { __tokenpayRuntimeLogs?: string[] }).__tokenpayRuntimeLogs ??= []);
+const runtimeLogs: string[] = ((
+  process as unknown as { __tokenpayRuntimeLogs?: string[] }
+).__tokenpayRuntimeLogs ??= []);
 
 function quietTemporalRuntime(): void {
   try {
@@ -112,7 +119,11 @@ export async function startHarness(options: { faults?: boolean } = {}): Promise<
   const connection = await Connection.connect({ address: config.temporal.address });
   const temporal = new Client({ connection, namespace: config.temporal.namespace });
 
-  const startWorker = async (): Promise<{ worker: Worker; running: Promise<void>; nativeConnection: NativeConnection }> => {
+  const startWorker = async (): Promise<{
+    worker: Worker;
+    running: Promise<void>;
+    nativeConnection: NativeConnection;
+  }> => {
     const nativeConnection = await NativeConnection.connect({ address: config.temporal.address });
     const worker = await Worker.create({
       connection: nativeConnection,
@@ -141,7 +152,11 @@ export async function startHarness(options: { faults?: boolean } = {}): Promise<
       headers['content-type'] ??= 'application/json';
     }
     if (o.apiKey) headers.authorization = `Api-Key ${o.apiKey}`;
-    const response = await fetch(`${api.url}${path}`, { method, headers, ...(payload !== undefined ? { body: payload } : {}) });
+    const response = await fetch(`${api.url}${path}`, {
+      method,
+      headers,
+      ...(payload !== undefined ? { body: payload } : {}),
+    });
     const text = await response.text();
     let body: unknown = text;
     if ((response.headers.get('content-type') ?? '').includes('json') && text) body = JSON.parse(text);
@@ -159,7 +174,11 @@ export async function startHarness(options: { faults?: boolean } = {}): Promise<
     logs,
     request,
     merchant: (method, path, body, o = {}) =>
-      request(method, path, { ...o, ...(body !== undefined ? { body } : {}), apiKey: o.apiKey ?? DEMO_API_KEY }),
+      request(method, path, {
+        ...o,
+        ...(body !== undefined ? { body } : {}),
+        apiKey: o.apiKey ?? DEMO_API_KEY,
+      }),
     restartWorker: async () => {
       await stopWorker();
       current = await startWorker();

@@ -1,4 +1,11 @@
-import { detectBrand, isExpired, passesLuhn, validateCard, maskLast4, parseExpiry } from '../../src/domain/card';
+import {
+  detectBrand,
+  isExpired,
+  passesLuhn,
+  validateCard,
+  maskLast4,
+  parseExpiry,
+} from '../../src/domain/card';
 
 const NOW = new Date('2026-11-23T12:00:00Z');
 
@@ -29,14 +36,20 @@ describe('card rules', () => {
       ok: false,
       errors: { cvv: expect.stringContaining('4-digit') },
     });
-    expect(validateCard({ ...base, number: '4242 4242 4242 4242', cvv: '123' }, NOW)).toMatchObject({ ok: true });
+    expect(validateCard({ ...base, number: '4242 4242 4242 4242', cvv: '123' }, NOW)).toMatchObject({
+      ok: true,
+    });
     expect(validateCard({ ...base, number: '4242424242424242', cvv: '1234' }, NOW).ok).toBe(false);
   });
 
   it('reports every problem at once', () => {
-    const result = validateCard({ name_on_card: '', number: '1234', expiry_month: '01', expiry_year: '20', cvv: 'x' }, NOW);
+    const result = validateCard(
+      { name_on_card: '', number: '1234', expiry_month: '01', expiry_year: '20', cvv: 'x' },
+      NOW,
+    );
     expect(result.ok).toBe(false);
-    if (!result.ok) expect(Object.keys(result.errors).sort()).toEqual(['cvv', 'expiry_year', 'name_on_card', 'number']);
+    if (!result.ok)
+      expect(Object.keys(result.errors).sort()).toEqual(['cvv', 'expiry_year', 'name_on_card', 'number']);
   });
 
   it('masks to the last four digits only', () => {

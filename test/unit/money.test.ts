@@ -24,6 +24,8 @@ describe('money', () => {
     const a = parseMinorUnits('0.1', 'USD');
     const b = parseMinorUnits('0.2', 'USD');
     expect(formatMinorUnits(a + b, 'USD')).toBe('0.30');
-    expect(formatMinorUnits(parseMinorUnits('123456789012345.678', 'KWD'), 'KWD')).toBe('123456789012345.678');
+    expect(formatMinorUnits(parseMinorUnits('123456789012345.678', 'KWD'), 'KWD')).toBe(
+      '123456789012345.678',
+    );
   });
 });

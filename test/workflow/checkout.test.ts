@@ -25,12 +25,21 @@ function submit(sessionId: string, body: Record<string, unknown>) {
 }
 
 function payWith(sessionId: string, number: string, extra: Record<string, unknown> = {}) {
-  return submit(sessionId, { pg_code: 'ottu_pg_kwd_tkn', payment_method: 'card', card: card(number), ...extra });
+  return submit(sessionId, {
+    pg_code: 'ottu_pg_kwd_tkn',
+    payment_method: 'card',
+    card: card(number),
+    ...extra,
+  });
 }
 
-async function ledgerFor(sessionId: string): Promise<Array<{ type: string; status: string; idempotency_key: string }>> {
+async function ledgerFor(
+  sessionId: string,
+): Promise<Array<{ type: string; status: string; idempotency_key: string }>> {
   const res = await fetch(`${h.simulatorUrl}/v1/ledger`);
-  const { entries } = (await res.json()) as { entries: Array<{ type: string; status: string; idempotency_key: string }> };
+  const { entries } = (await res.json()) as {
+    entries: Array<{ type: string; status: string; idempotency_key: string }>;
+  };
   return entries.filter((e) => e.idempotency_key.startsWith(sessionId));
 }
 
@@ -43,9 +52,13 @@ it('opening the page moves created → pending', async () => {
   const page = await h.request('GET', `/checkout/${session_id}`);
   expect(page.status).toBe(200);
   expect(page.headers.get('cache-control')).toContain('no-store');
-  const status = await h.temporal.workflow.getHandle(`checkout-${session_id}`).query<{ state: string }>('status');
+  const status = await h.temporal.workflow
+    .getHandle(`checkout-${session_id}`)
+    .query<{ state: string }>('status');
   expect(status.state).toBe('pending');
-  await eventually(async () => expect((await h.collections.payments.findOne({ _id: session_id }))?.state).toBe('pending'));
+  await eventually(async () =>
+    expect((await h.collections.payments.findOne({ _id: session_id }))?.state).toBe('pending'),
+  );
 });
 
 it('pays with a new card: paid, one charge, record and search attributes current', async () => {
@@ -61,17 +74,27 @@ it('pays with a new card: paid, one charge, record and search attributes current
   const stored = await h.merchant('GET', `${CREATE}${session_id}/`);
   expect(stored.body.state).toBe('paid');
   expect(stored.body.attempts).toEqual([
-    expect.objectContaining({ result: 'success', pg_code: 'ottu_pg_kwd_tkn', reference_number: res.body.reference_number }),
+    expect.objectContaining({
+      result: 'success',
+      pg_code: 'ottu_pg_kwd_tkn',
+      reference_number: res.body.reference_number,
+    }),
   ]);
   const description = await h.temporal.workflow.getHandle(`checkout-${session_id}`).describe();
-  expect(description.typedSearchAttributes.getAll().find((p) => p.key.name === 'PaymentState')?.value).toBe('paid');
+  expect(description.typedSearchAttributes.getAll().find((p) => p.key.name === 'PaymentState')?.value).toBe(
+    'paid',
+  );
 });
 
 it('a decline leaves the session attempted, then a good card pays', async () => {
   const { session_id } = await create();
   const declined = await payWith(session_id, TEST_CARDS.insufficientFunds);
   expect(declined.status).toBe(200);
-  expect(declined.body).toMatchObject({ result: 'failed', state: 'attempted', message: expect.stringMatching(/insufficient/i) });
+  expect(declined.body).toMatchObject({
+    result: 'failed',
+    state: 'attempted',
+    message: expect.stringMatching(/insufficient/i),
+  });
   const paid = await payWith(session_id, TEST_CARDS.mastercard);
   expect(paid.body).toMatchObject({ result: 'success', state: 'paid' });
   const ledger = await ledgerFor(session_id);
@@ -124,7 +147,9 @@ describe('saving the card', () => {
     const doc = await h.collections.cards.findOne({ _id: res.body.token.token });
     expect(doc).toMatchObject({ bin: '424242', last4: '4242', gateway_ref: expect.stringMatching(/^src_/) });
     const list = await h.merchant('POST', '/b/pbl/v2/card/', { type: 'sandbox', customer_id });
-    expect(list.body).toEqual([expect.objectContaining({ token: res.body.token.token, is_preferred: true, is_expired: false })]);
+    expect(list.body).toEqual([
+      expect.objectContaining({ token: res.body.token.token, is_preferred: true, is_expired: false }),
+    ]);
   });
 
   it('does not save without the checkbox', async () => {
@@ -141,7 +166,12 @@ describe('saving the card', () => {
     expect(a.body.token).toBeUndefined();
 
     const { session_id, customer_id } = await create({ pg_codes: ['credit-card'] });
-    const b = await submit(session_id, { pg_code: 'credit-card', payment_method: 'card', card: card(TEST_CARDS.visa), save_card: true });
+    const b = await submit(session_id, {
+      pg_code: 'credit-card',
+      payment_method: 'card',
+      card: card(TEST_CARDS.visa),
+      save_card: true,
+    });
     expect(b.body.result).toBe('success');
     expect(b.body.token).toBeUndefined();
     expect(await h.collections.cards.countDocuments({ customer_id })).toBe(0);
@@ -170,7 +200,10 @@ describe('saving the card', () => {
 
 it('a double-clicked Pay charges once', async () => {
   const { session_id } = await create();
-  const results = await Promise.all([payWith(session_id, TEST_CARDS.visa), payWith(session_id, TEST_CARDS.visa)]);
+  const results = await Promise.all([
+    payWith(session_id, TEST_CARDS.visa),
+    payWith(session_id, TEST_CARDS.visa),
+  ]);
   const statuses = results.map((r) => r.status).sort();
   expect(statuses.filter((s) => s === 200).length).toBeGreaterThanOrEqual(1);
   for (const r of results) {
@@ -178,20 +211,29 @@ it('a double-clicked Pay charges once', async () => {
     else expect(r.status).toBe(409);
   }
   expect(await finalState(session_id)).toBe('paid');
-  const charges = (await ledgerFor(session_id)).filter((e) => e.type === 'charge' && e.status === 'succeeded');
+  const charges = (await ledgerFor(session_id)).filter(
+    (e) => e.type === 'charge' && e.status === 'succeeded',
+  );
   expect(charges).toHaveLength(1);
 });
 
 it('authorize-only gateways end in authorized', async () => {
   const { session_id } = await create({ pg_codes: ['ottu_pg_kwd_auth'] });
-  const res = await submit(session_id, { pg_code: 'ottu_pg_kwd_auth', payment_method: 'card', card: card(TEST_CARDS.visa) });
+  const res = await submit(session_id, {
+    pg_code: 'ottu_pg_kwd_auth',
+    payment_method: 'card',
+    card: card(TEST_CARDS.visa),
+  });
   expect(res.body).toMatchObject({ result: 'success', state: 'authorized' });
 });
 
 it('3-D Secure: waits for the challenge, then the return settles the attempt', async () => {
   const { session_id } = await create();
   const res = await payWith(session_id, TEST_CARDS.threeDs);
-  expect(res.body).toMatchObject({ result: 'pending', next_action: { type: 'redirect_to_url', url: expect.any(String) } });
+  expect(res.body).toMatchObject({
+    result: 'pending',
+    next_action: { type: 'redirect_to_url', url: expect.any(String) },
+  });
   const challenge = await fetch(res.body.next_action.url, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -226,22 +268,40 @@ describe('submit rejects bad input with a clear 4xx', () => {
     const res = await submit(session_id, {
       pg_code: 'ottu_pg_kwd_tkn',
       payment_method: 'card',
-      card: { name_on_card: 'A', number: '4242424242424241', expiry_month: '13', expiry_year: '39', cvv: '12' },
+      card: {
+        name_on_card: 'A',
+        number: '4242424242424241',
+        expiry_month: '13',
+        expiry_year: '39',
+        cvv: '12',
+      },
     });
     expect(res.status).toBe(400);
-    expect(res.body.card).toMatchObject({ number: [expect.any(String)], expiry_month: [expect.any(String)], cvv: [expect.any(String)] });
+    expect(res.body.card).toMatchObject({
+      number: [expect.any(String)],
+      expiry_month: [expect.any(String)],
+      cvv: [expect.any(String)],
+    });
   });
 
   it('400 for an Amex with a 3-digit CVV', async () => {
     const { session_id } = await create();
-    const res = await submit(session_id, { pg_code: 'ottu_pg_kwd_tkn', payment_method: 'card', card: card(TEST_CARDS.amex, '123') });
+    const res = await submit(session_id, {
+      pg_code: 'ottu_pg_kwd_tkn',
+      payment_method: 'card',
+      card: card(TEST_CARDS.amex, '123'),
+    });
     expect(res.status).toBe(400);
     expect(res.body.card.cvv[0]).toContain('4-digit');
   });
 
   it('400 for a pg_code not on this payment', async () => {
     const { session_id } = await create();
-    const res = await submit(session_id, { pg_code: 'credit-card', payment_method: 'card', card: card(TEST_CARDS.visa) });
+    const res = await submit(session_id, {
+      pg_code: 'credit-card',
+      payment_method: 'card',
+      card: card(TEST_CARDS.visa),
+    });
     expect(res.status).toBe(400);
     expect(res.body.pg_code).toBeDefined();
   });
