@@ -1,7 +1,13 @@
-import { GatewayRejectedError } from '../../src/gateway/port';
+import { GatewayRejectedError, type ChargeRequest, type RawCard } from '../../src/gateway/port';
 import { CARDS, rejectionOf, startHarness, type Harness } from './helpers';
 
 let h: Harness;
+
+/**
+ * The simulator also takes a raw `card` in a charge (CONTRACT §6), but the port's ChargeRequest
+ * deliberately has no such field: the engine only ever charges tokens.
+ */
+const withRawCard = (request: ChargeRequest & { card: RawCard }): ChargeRequest => request;
 
 beforeAll(async () => {
   h = await startHarness();
@@ -97,6 +103,9 @@ describe('tokens', () => {
     ['month 13', { exp_month: '13' }, 'invalid_expiry'],
     ['a 4-digit CVC on visa', { cvc: '1234' }, 'invalid_cvc'],
     ['a non-numeric CVC', { cvc: '12a' }, 'invalid_cvc'],
+    ['a 5-digit CVC', { cvc: '12345' }, 'invalid_cvc'],
+    ['a 3-digit month', { exp_month: '012' }, 'invalid_expiry'],
+    ['a 20-digit number', { number: '42424242424242424242' }, 'invalid_card'],
   ])('rejects %s', async (_label, overrides, code) => {
     const err = await rejectionOf(h.gateway.createCardToken(h.card(CARDS.visa, overrides)));
     expect(err).toBeInstanceOf(GatewayRejectedError);
@@ -123,7 +132,7 @@ describe('tokens', () => {
 describe('charge requests', () => {
   it('charges a raw card without a token', async () => {
     const charge = await h.gateway.charge(
-      { amount: 700, currency: 'usd', capture: true, card: h.card(CARDS.mastercard) },
+      withRawCard({ amount: 700, currency: 'usd', capture: true, card: h.card(CARDS.mastercard) }),
       h.key(),
     );
     expect(charge).toMatchObject({
@@ -179,7 +188,13 @@ describe('charge requests', () => {
     const token = await h.gateway.createCardToken(h.card(CARDS.visa));
     const both = await rejectionOf(
       h.gateway.charge(
-        { amount: 100, currency: 'KWD', capture: true, token: token.id, card: h.card(CARDS.visa) },
+        withRawCard({
+          amount: 100,
+          currency: 'KWD',
+          capture: true,
+          token: token.id,
+          card: h.card(CARDS.visa),
+        }),
         h.key(),
       ),
     );

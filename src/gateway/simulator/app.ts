@@ -218,7 +218,7 @@ export function buildSimulator(options: SimulatorAppOptions): Simulator {
     res.send(renderChallengePage(charge, challengeUrl(charge.id)));
   });
 
-  app.post('/3ds/:chargeId', form, (req, res) => {
+  app.post('/3ds/:chargeId', form, json, (req, res) => {
     const chargeId = req.params.chargeId;
     const outcome = (req.body as Record<string, unknown> | undefined)?.['outcome'];
     res.set(HTML_HEADERS);

@@ -4,18 +4,19 @@ import { badRequest } from './errors';
 
 /** Request-body parsing: shape and stateless checks only (tokens and cards on file are checked later). */
 
+// lengths are only sanity bounds: validateRawCard answers invalid_card / invalid_expiry / invalid_cvc
 const rawCardSchema = z.strictObject({
-  number: z.string().max(32),
-  exp_month: z.string().max(2),
-  exp_year: z.string().max(4),
-  cvc: z.string().max(4),
+  number: z.string().max(64),
+  exp_month: z.string().max(8),
+  exp_year: z.string().max(8),
+  cvc: z.string().max(8),
   name: z.string().max(200).optional(),
 });
 
 const tokenRequestSchema = z.strictObject({
   card: rawCardSchema.optional(),
   source_token: z.string().min(1).max(100).optional(),
-  cvc: z.string().max(4).optional(),
+  cvc: z.string().max(8).optional(),
 });
 
 const chargeRequestSchema = z.strictObject({
