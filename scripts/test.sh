@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The whole test suite: build, type-check, lint, format, compose file, then Jest on real
+# services (Temporal dev server + FerretDB, installed into ~/.cache/tokenpay on first use).
+# Ends with one plain line "N passed, N failed" counting Jest tests plus the static checks.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p test-artifacts
+
+passed=0
+failed=0
+check() {
+  local name=$1
+  shift
+  echo "── ${name}"
+  if "$@"; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    echo "✗ ${name} failed"
+  fi
+}
+
+compose_config() {
+  if command -v docker-compose >/dev/null 2>&1; then
+    docker-compose -f docker-compose.yml config -q
+  elif docker compose version >/dev/null 2>&1; then
+    docker compose -f docker-compose.yml config -q
+  else
+    echo "docker-compose is not installed (apt-get install docker-compose)"
+    return 1
+  fi
+}
+
+check "build" npm run build --silent
+check "install service binaries" node dist/dev/install.js
+check "typecheck (tsc --noEmit)" npx tsc --noEmit
+check "eslint" npx eslint .
+check "prettier" npx prettier --check .
+check "docker-compose config" compose_config
+
+echo "── jest"
+npx jest --ci --maxWorkers=2 --json --outputFile=test-artifacts/jest.json "$@"
+jest_status=$?
+if [ -f test-artifacts/jest.json ]; then
+  read -r jp jf < <(node -e 'const r=require("./test-artifacts/jest.json");console.log(r.numPassedTests, r.numFailedTests + (r.numRuntimeErrorTestSuites||0))')
+  passed=$((passed + jp))
+  failed=$((failed + jf))
+fi
+if [ "$jest_status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+
+echo "${passed} passed, ${failed} failed"
+[ "$failed" -eq 0 ]
