@@ -28,6 +28,8 @@ const envSchema = z.object({
   TOKENPAY_SEED_DEMO: z.enum(['0', '1']).optional(),
   TOKENPAY_DEMO_API_KEY: z.string().min(8).default(DEV_DEFAULTS.demoApiKey),
   TOKENPAY_DEMO_WEBHOOK_KEY: z.string().min(8).default(DEV_DEFAULTS.demoWebhookKey),
+  TOKENPAY_SUBMIT_RATE_PER_IP: z.coerce.number().int().positive().default(120),
+  TOKENPAY_SUBMIT_RATE_PER_SESSION: z.coerce.number().int().positive().default(20),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -43,6 +45,7 @@ export interface AppConfig {
   csrfKey: string;
   seedDemo: boolean;
   demo: { apiKey: string; webhookKey: string };
+  rateLimits: { submitPerIpPerMinute: number; submitPerSessionPerMinute: number };
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
 }
 
@@ -69,6 +72,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     csrfKey: e.TOKENPAY_CSRF_KEY,
     seedDemo: e.TOKENPAY_SEED_DEMO === '1',
     demo: { apiKey: e.TOKENPAY_DEMO_API_KEY, webhookKey: e.TOKENPAY_DEMO_WEBHOOK_KEY },
+    rateLimits: {
+      submitPerIpPerMinute: e.TOKENPAY_SUBMIT_RATE_PER_IP,
+      submitPerSessionPerMinute: e.TOKENPAY_SUBMIT_RATE_PER_SESSION,
+    },
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -12,9 +12,24 @@ import {
   type Charge,
   type PaymentGateway,
 } from '../gateway/port';
-import { saveCard, toCardView } from '../store/cards';
+import {
+  findCard,
+  isLocked,
+  markCardUsed,
+  registerCvcFailure,
+  saveCard,
+  toCardView,
+  unlockByFingerprint,
+} from '../store/cards';
 import type { Collections } from '../store/mongo';
-import type { ChargeGatewayInput, ChargeResult, PaymentPatch, TokenizeCardInput } from './types';
+import type {
+  ChargeGatewayInput,
+  ChargeResult,
+  PaymentPatch,
+  SavedCardForCharge,
+  SavedCardOutcome,
+  TokenizeCardInput,
+} from './types';
 
 export interface ActivityDeps {
   collections: Collections;
@@ -84,10 +99,42 @@ export function createActivities(deps: ActivityDeps) {
           gatewayRef: input.sourceToken,
           fingerprint: input.fingerprint,
           card: input.card,
+          ...(input.agreementId ? { agreementId: input.agreementId } : {}),
         },
         now(),
       );
       return toCardView(doc, { cvvRequired: input.cvvRequired, preferred: true, now: now() });
+    },
+
+    /** The saved card, only if it belongs to this merchant and customer. */
+    async loadSavedCard(input: {
+      merchantId: string;
+      customerId: string;
+      token: string;
+    }): Promise<SavedCardForCharge | null> {
+      const doc = await findCard(c, input.merchantId, input.token);
+      if (!doc || doc.customer_id !== input.customerId) return null;
+      return {
+        pgCode: doc.pg_code,
+        gatewayRef: doc.gateway_ref,
+        locked: isLocked(doc),
+        view: toCardView(doc, { cvvRequired: true, preferred: true, now: now() }),
+      };
+    },
+
+    async recordSavedCardOutcome(input: SavedCardOutcome): Promise<void> {
+      if (input.outcome === 'success') await markCardUsed(c, input.token, now(), input.agreementId);
+      else if (await registerCvcFailure(c, input.token, now())) {
+        log.warn('Saved card locked after repeated incorrect CVCs', { token: input.token });
+      }
+    },
+
+    async unlockSavedCards(input: {
+      merchantId: string;
+      customerId: string;
+      fingerprint: string;
+    }): Promise<void> {
+      await unlockByFingerprint(c, input.merchantId, input.customerId, input.fingerprint);
     },
 
     async recordPayment(sessionId: string, patch: PaymentPatch): Promise<void> {

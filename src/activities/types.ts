@@ -38,6 +38,21 @@ export interface TokenizeCardInput {
   card: CardSummary;
   fingerprint: string;
   cvvRequired: boolean;
+  agreementId?: string;
+}
+
+export interface SavedCardForCharge {
+  pgCode: string;
+  /** the gateway's card-on-file reference */
+  gatewayRef: string;
+  locked: boolean;
+  view: CardView;
+}
+
+export interface SavedCardOutcome {
+  token: string;
+  outcome: 'success' | 'incorrect_cvc';
+  agreementId?: string;
 }
 
 export interface PaymentPatch {

@@ -1,25 +1,32 @@
 /** Merchant API: payments and saved cards (CONTRACT §1.1–§1.4). */
 import { Router } from 'express';
 
-import { createPaymentSchema, listCardsSchema } from '../domain/schemas';
+import { autoDebitSchema, createPaymentSchema, listCardsSchema } from '../domain/schemas';
 import { deleteCard, listCustomerCards, toCardView } from '../store/cards';
 import { listGatewayConfigs } from '../store/merchants';
 import { merchantAuth, merchantOf } from './auth';
+import { chargeSavedCard } from './auto-debit';
 import { detail, notFound } from './errors';
 import { idempotency } from './idempotency';
+import type { CheckoutDeps } from './checkout-session';
 import { createPayment, paymentResponse, type PaymentDeps } from './payments';
 
-export function merchantRoutes(deps: PaymentDeps): Router {
+export function merchantRoutes(deps: PaymentDeps & CheckoutDeps): Router {
   const router = Router();
   const c = deps.collections;
   router.use(merchantAuth(c));
 
   router.post('/checkout/v1/pymt-txn/', idempotency(c), async (req, res) => {
     const body = createPaymentSchema.parse(req.body);
-    if (body.payment_instrument || body.payment_type === 'auto_debit') {
-      throw detail(422, 'Merchant-initiated token charges are not enabled on this deployment yet.');
+    const merchant = merchantOf(req);
+    const record = await createPayment(deps, merchant, body);
+    if (body.payment_instrument) {
+      // One step: create, then charge the saved card; the answer is the charge's result.
+      res
+        .status(201)
+        .json(await chargeSavedCard(deps, merchant, record, body.payment_instrument.payload.token));
+      return;
     }
-    const record = await createPayment(deps, merchantOf(req), body);
     res.status(201).json(paymentResponse(record, deps.config.publicBaseUrl));
   });
 
@@ -30,6 +37,14 @@ export function merchantRoutes(deps: PaymentDeps): Router {
     });
     if (!record) throw notFound('No payment with this session_id.');
     res.json(paymentResponse(record, deps.config.publicBaseUrl));
+  });
+
+  router.post('/pbl/v2/auto-debit/', idempotency(c), async (req, res) => {
+    const body = autoDebitSchema.parse(req.body);
+    const merchant = merchantOf(req);
+    const record = await c.payments.findOne({ _id: body.session_id, merchant_id: merchant._id });
+    if (!record) throw notFound('No payment with this session_id.');
+    res.json(await chargeSavedCard(deps, merchant, record, body.token));
   });
 
   router.post('/pbl/v2/card/', async (req, res) => {

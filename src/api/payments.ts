@@ -56,6 +56,13 @@ export async function createPayment(
       addFieldError(errors, ['pg_codes'], `"${code}" does not accept ${currency}.`);
     } else gateways.push(config);
   }
+  const paymentType = body.payment_type ?? 'one_off';
+  if (paymentType !== 'one_off' && gateways.length > 0 && !gateways.some((g) => g.tokenization_enabled)) {
+    addFieldError(errors, ['pg_codes'], `${paymentType} needs a payment method with tokenization enabled.`);
+  }
+  if (body.payment_instrument && !body.customer_id) {
+    addFieldError(errors, ['customer_id'], 'Required to charge a saved card.');
+  }
   if (Object.keys(errors).length > 0) throw fieldErrors(errors);
 
   const expirationTime = body.expiration_time ?? DEFAULT_EXPIRATION;
@@ -95,6 +102,7 @@ export async function createPayment(
     gateways,
     expiresAt: record.expires_at,
     returnUrl: `${deps.config.publicBaseUrl}/checkout/${sessionId}`,
+    ...(typeof body.agreement?.id === 'string' ? { agreementId: body.agreement.id } : {}),
   };
   try {
     await deps.temporal.workflow.start(CheckoutWorkflow, {

@@ -6,6 +6,8 @@ const MESSAGES: Record<string, string> = {
   incorrect_cvc: "Your card's security code is incorrect.",
   processing_error: 'An error occurred while processing your card. Try again.',
   authentication_failed: 'Card authentication failed.',
+  token_expired: 'Your card details expired before the payment was made. Enter them again.',
+  token_already_used: 'Your card details were already used. Enter them again.',
   token_locked: 'This saved card is locked. Pay with the full card details.',
 };
 

@@ -115,6 +115,11 @@ export const gatewayConfigSchema = z.object({
 
 export const createMerchantSchema = z.object({ name: text(128) });
 
+export const autoDebitSchema = z.object({
+  session_id: text(128),
+  token: text(128),
+});
+
 export const listCardsSchema = z.object({
   type: z.enum(['sandbox', 'production']),
   customer_id: text(64),

@@ -14,6 +14,15 @@ export interface SaveCardInput {
   gatewayRef: string;
   fingerprint: string;
   card: CardSummary;
+  /** auto-debit agreement the card is saved for */
+  agreementId?: string;
+}
+
+/** Consecutive wrong CVCs that lock a saved card until it is paid with in full again. */
+export const CVC_LOCK_THRESHOLD = 3;
+
+export function isLocked(doc: Pick<SavedCardDoc, 'locked_at'>): boolean {
+  return !!doc.locked_at;
 }
 
 const DUPLICATE_KEY = 11000;
@@ -37,9 +46,11 @@ export async function saveCard(c: Collections, input: SaveCardInput, now: Date):
     exp_month: input.card.exp_month,
     exp_year: input.card.exp_year,
     name_on_card: input.card.name_on_card,
-    agreements: [],
+    agreements: input.agreementId ? [input.agreementId] : [],
     created_at: now,
     last_used_at: now,
+    cvc_failures: 0,
+    locked_at: null,
   };
   try {
     await c.cards.insertOne(doc);
@@ -53,6 +64,7 @@ export async function saveCard(c: Collections, input: SaveCardInput, now: Date):
     pg_code: input.pgCode,
     fingerprint: input.fingerprint,
   };
+  // Paying with the full card again also lifts a CVC lock.
   await c.cards.updateOne(key, {
     $set: {
       gateway_ref: input.gatewayRef,
@@ -60,7 +72,10 @@ export async function saveCard(c: Collections, input: SaveCardInput, now: Date):
       exp_year: input.card.exp_year,
       name_on_card: input.card.name_on_card,
       last_used_at: now,
+      cvc_failures: 0,
+      locked_at: null,
     },
+    ...(input.agreementId ? { $addToSet: { agreements: input.agreementId } } : {}),
   });
   const existing = await c.cards.findOne(key);
   if (!existing) throw new Error('saved card vanished during dedupe'); // deleted concurrently: retry
@@ -121,4 +136,45 @@ export function toCardView(
     cvv_required: view.cvvRequired,
     agreements: doc.agreements,
   };
+}
+
+/** A successful charge with the saved card: most recently used first, CVC counter reset. */
+export async function markCardUsed(
+  c: Collections,
+  token: string,
+  now: Date,
+  agreementId?: string,
+): Promise<void> {
+  await c.cards.updateOne(
+    { _id: token },
+    {
+      $set: { last_used_at: now, cvc_failures: 0 },
+      ...(agreementId ? { $addToSet: { agreements: agreementId } } : {}),
+    },
+  );
+}
+
+/** Counts an incorrect_cvc decline; returns true when this one locked the card. */
+export async function registerCvcFailure(c: Collections, token: string, now: Date): Promise<boolean> {
+  const doc = await c.cards.findOneAndUpdate(
+    { _id: token },
+    { $inc: { cvc_failures: 1 } },
+    { returnDocument: 'after' },
+  );
+  if (!doc || (doc.cvc_failures ?? 0) < CVC_LOCK_THRESHOLD || doc.locked_at) return false;
+  await c.cards.updateOne({ _id: token }, { $set: { locked_at: now } });
+  return true;
+}
+
+/** The customer paid with the full card: lift any CVC lock on their saved copies of it. */
+export async function unlockByFingerprint(
+  c: Collections,
+  merchantId: string,
+  customerId: string,
+  fingerprint: string,
+): Promise<void> {
+  await c.cards.updateMany(
+    { merchant_id: merchantId, customer_id: customerId, fingerprint },
+    { $set: { cvc_failures: 0, locked_at: null } },
+  );
 }

@@ -41,6 +41,9 @@ export interface SavedCardDoc {
   agreements: string[];
   created_at: Date;
   last_used_at: Date;
+  /** consecutive incorrect_cvc declines; the token locks at CVC_LOCK_THRESHOLD */
+  cvc_failures?: number;
+  locked_at?: Date | null;
 }
 
 export interface IdempotencyDoc {

@@ -1,56 +1,64 @@
 /**
  * CheckoutWorkflow: one per payment session (`checkout-{session_id}`), the single writer of the
  * payment's state. It waits for the customer's attempts, charges through an activity whose
- * gateway idempotency key comes from the persisted attempt number, saves the card when asked and
- * allowed, and closes the session on success, on exhausted attempts or on expiry.
+ * gateway idempotency key comes from the persisted attempt number (saved cards through a child
+ * TokenChargeWorkflow), saves the card when asked and allowed, and closes the session on
+ * success, on exhausted attempts or on expiry.
  */
 import {
+  ActivityFailure,
   ApplicationFailure,
   allHandlersFinished,
   condition,
-  proxyActivities,
+  executeChild,
+  log,
   setHandler,
   upsertSearchAttributes,
   uuid4,
-  log,
 } from '@temporalio/workflow';
 
-import type { createActivities } from '../activities';
 import type { ChargeResult } from '../activities/types';
+import { declineMessage } from '../domain/decline-messages';
 import type { GatewayConfig } from '../domain/gateway-config';
 import type { Attempt, CardView } from '../domain/payment';
 import { isClosed, isPayable, type PaymentState } from '../domain/states';
-import { declineMessage } from '../domain/decline-messages';
+import { gatewayActivities, storeActivities } from './activities';
 import {
   type AttemptOutcome,
   type CheckoutInput,
   type CheckoutStatus,
-  type NewCardAttempt,
+  type SubmitAttempt,
+  type TokenRejection,
   pageOpenedSignal,
   resolveChallengeUpdate,
   statusQuery,
   submitPaymentUpdate,
+  tokenChargeWorkflowId,
 } from './definitions';
-import { PaymentStateAttr } from './search-attributes';
+import { CustomerId, MerchantId, OrderNo, PaymentStateAttr } from './search-attributes';
+import { TokenChargeWorkflow } from './token-charge';
 
-type Activities = ReturnType<typeof createActivities>;
+/** Update failure types the API maps to HTTP statuses. */
+const REJECTION_FAILURE: Record<TokenRejection, string> = {
+  token_not_found: 'TokenNotFound',
+  token_locked: 'TokenLocked',
+  gateway_mismatch: 'TokenNotUsable',
+  card_expired: 'TokenNotUsable',
+  cvv_required: 'CvvRequired',
+  auto_debit_disabled: 'AutoDebitDisabled',
+};
 
-/**
- * Charging retries transport failures for as long as the gateway might still answer: the
- * activity itself reconciles unknown outcomes by idempotency key, so a retry never charges twice.
- */
-const gateway = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds' },
-});
-const store = proxyActivities<Activities>({
-  startToCloseTimeout: '15 seconds',
-  retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '10 seconds' },
-});
+/** A gateway answer for one attempt, with the card it concerned. */
+interface Charged {
+  charge: ChargeResult;
+  /** the saved card used, for token attempts */
+  savedCard?: CardView;
+}
 
 interface PendingChallenge {
   chargeId: string;
-  attempt: NewCardAttempt;
+  attempt: SubmitAttempt;
+  savedCard?: CardView;
   index: number;
   url: string;
 }
@@ -62,8 +70,11 @@ export async function CheckoutWorkflow(input: CheckoutInput): Promise<PaymentSta
   let chargeId: string | undefined;
   let paidWith: string | undefined;
   let attemptInFlight = false;
+  let tokenCharges = 0;
   let challenge: PendingChallenge | undefined;
   const expiresAtMs = Date.parse(input.expiresAt);
+  /** save_card and auto_debit links exist to store the card: the agreement is the consent */
+  const alwaysSave = input.paymentType === 'save_card' || input.paymentType === 'auto_debit';
 
   const configOf = (pgCode: string): GatewayConfig | undefined =>
     input.gateways.find((g) => g.pg_code === pgCode);
@@ -73,7 +84,7 @@ export async function CheckoutWorkflow(input: CheckoutInput): Promise<PaymentSta
   let recording: Promise<void> = Promise.resolve();
   function persist(): Promise<void> {
     recording = recording.then(() =>
-      store.recordPayment(input.sessionId, {
+      storeActivities.recordPayment(input.sessionId, {
         state,
         attempts,
         ...(token ? { token } : {}),
@@ -101,12 +112,13 @@ export async function CheckoutWorkflow(input: CheckoutInput): Promise<PaymentSta
   /** Applies a final gateway answer (not requires_action) to attempt `index`. */
   async function settle(
     index: number,
-    attempt: NewCardAttempt,
-    charge: ChargeResult,
+    attempt: SubmitAttempt,
+    { charge, savedCard }: Charged,
   ): Promise<AttemptOutcome> {
     const record = attempts[index]!;
     const config = configOf(attempt.pgCode)!;
-    if (charge.status === 'succeeded' || charge.status === 'authorized') {
+    const succeeded = charge.status === 'succeeded' || charge.status === 'authorized';
+    if (succeeded) {
       chargeId = charge.chargeId;
       paidWith = attempt.pgCode;
       attempts[index] = {
@@ -115,8 +127,28 @@ export async function CheckoutWorkflow(input: CheckoutInput): Promise<PaymentSta
         message: 'Payment successful.',
         charge_id: charge.chargeId,
       };
-      if (attempt.saveCard && input.customerId && config.tokenization_enabled && charge.sourceToken) {
-        token = await store.tokenizeCard({
+    } else {
+      attempts[index] = {
+        ...record,
+        result: 'failed',
+        message: declineMessage(charge.declineCode),
+        ...(charge.chargeId ? { charge_id: charge.chargeId } : {}),
+        ...(charge.declineCode ? { decline_code: charge.declineCode } : {}),
+      };
+    }
+
+    if (attempt.method === 'token' && savedCard) {
+      token = succeeded ? savedCard : token;
+      if (succeeded || (charge.declineCode === 'incorrect_cvc' && !attempt.merchantInitiated)) {
+        await storeActivities.recordSavedCardOutcome({
+          token: attempt.token,
+          outcome: succeeded ? 'success' : 'incorrect_cvc',
+          ...(input.agreementId ? { agreementId: input.agreementId } : {}),
+        });
+      }
+    } else if (attempt.method === 'card' && succeeded && input.customerId) {
+      if (charge.sourceToken && config.tokenization_enabled && (attempt.saveCard || alwaysSave)) {
+        token = await storeActivities.tokenizeCard({
           merchantId: input.merchantId,
           customerId: input.customerId,
           pgCode: attempt.pgCode,
@@ -124,38 +156,94 @@ export async function CheckoutWorkflow(input: CheckoutInput): Promise<PaymentSta
           card: attempt.card,
           fingerprint: attempt.fingerprint,
           cvvRequired: config.cvv_required,
+          ...(input.agreementId ? { agreementId: input.agreementId } : {}),
+        });
+      } else {
+        // Paying with the full card lifts a CVC lock on saved copies of it.
+        await storeActivities.unlockSavedCards({
+          merchantId: input.merchantId,
+          customerId: input.customerId,
+          fingerprint: attempt.fingerprint,
         });
       }
-      await moveTo(charge.status === 'authorized' ? 'authorized' : 'paid');
-    } else {
-      attempts[index] = {
-        ...record,
-        result: 'failed',
-        message: declineMessage(charge.declineCode),
-        charge_id: charge.chargeId,
-        ...(charge.declineCode ? { decline_code: charge.declineCode } : {}),
-      };
-      const exhausted = attempts.length >= config.max_attempts;
-      await moveTo(exhausted ? 'failed' : 'attempted');
     }
+
+    if (succeeded) await moveTo(charge.status === 'authorized' ? 'authorized' : 'paid');
+    else await moveTo(attempts.length >= config.max_attempts ? 'failed' : 'attempted');
     return outcomeOf(attempts[index]!);
   }
 
-  function assertCanAttempt(pgCode: string): void {
+  function assertCanAttempt(attempt: SubmitAttempt): void {
     if (!isPayable(state) || Date.now() >= expiresAtMs) {
-      throw ApplicationFailure.nonRetryable(
-        `This payment is ${isPayable(state) ? 'expired' : state}.`,
-        'NotPayable',
-      );
+      const shown = isPayable(state) ? 'expired' : state;
+      throw ApplicationFailure.nonRetryable(`This payment is ${shown}.`, 'NotPayable');
     }
     if (attemptInFlight || challenge) {
       throw ApplicationFailure.nonRetryable('A payment attempt is already in progress.', 'AttemptInProgress');
     }
-    const config = configOf(pgCode);
-    if (!config) throw ApplicationFailure.nonRetryable(`Unknown pg_code ${pgCode}.`, 'UnknownGateway');
+    const config = configOf(attempt.pgCode);
+    if (!config)
+      throw ApplicationFailure.nonRetryable(`Unknown pg_code ${attempt.pgCode}.`, 'UnknownGateway');
     if (attempts.length >= config.max_attempts) {
       throw ApplicationFailure.nonRetryable('No payment attempts left.', 'AttemptsExhausted');
     }
+    if (attempt.method === 'token' && !input.customerId) {
+      throw ApplicationFailure.nonRetryable(
+        'Saved cards need a customer_id on the payment.',
+        'TokenNotFound',
+      );
+    }
+  }
+
+  /** Sends the attempt to the gateway: directly for a new card, through the child for a saved one. */
+  async function charge(attempt: SubmitAttempt, idempotencyKey: string): Promise<Charged> {
+    const config = configOf(attempt.pgCode)!;
+    if (attempt.method === 'card') {
+      const charged = await gatewayActivities
+        .chargeGateway({
+          idempotencyKey,
+          pgCode: attempt.pgCode,
+          amount: input.amount,
+          currency: input.currencyCode,
+          capture: config.operation === 'purchase',
+          gatewayToken: attempt.gatewayToken,
+          storeCard: !!input.customerId && config.tokenization_enabled && (attempt.saveCard || alwaysSave),
+          returnUrl: input.returnUrl,
+          threeDs: config.three_ds === 'never' ? 'never' : 'if_required',
+        })
+        .catch(asDecline);
+      return { charge: charged };
+    }
+    tokenCharges += 1;
+    const result = await executeChild(TokenChargeWorkflow, {
+      workflowId: tokenChargeWorkflowId(input.sessionId, tokenCharges),
+      args: [
+        {
+          sessionId: input.sessionId,
+          merchantId: input.merchantId,
+          customerId: input.customerId!,
+          token: attempt.token,
+          pgCode: attempt.pgCode,
+          ...(attempt.cvcToken ? { cvcToken: attempt.cvcToken } : {}),
+          merchantInitiated: attempt.merchantInitiated,
+          amount: input.amount,
+          currencyCode: input.currencyCode,
+          config,
+          returnUrl: input.returnUrl,
+          idempotencyKey,
+        },
+      ],
+      typedSearchAttributes: [
+        { key: MerchantId, value: input.merchantId },
+        { key: PaymentStateAttr, value: 'pending' },
+        ...(input.customerId ? [{ key: CustomerId, value: input.customerId }] : []),
+        ...(input.orderNo ? [{ key: OrderNo, value: input.orderNo }] : []),
+      ],
+    });
+    if (result.kind === 'rejected') {
+      throw ApplicationFailure.nonRetryable(result.message, REJECTION_FAILURE[result.code], result.code);
+    }
+    return { charge: result.charge, savedCard: result.card };
   }
 
   setHandler(statusQuery, (): CheckoutStatus => ({
@@ -174,60 +262,61 @@ export async function CheckoutWorkflow(input: CheckoutInput): Promise<PaymentSta
     async (attempt): Promise<AttemptOutcome> => {
       // Validated again here: the validator and the handler may see different states when two
       // updates arrive in one workflow task (a double-clicked Pay).
-      assertCanAttempt(attempt.pgCode);
+      assertCanAttempt(attempt);
       attemptInFlight = true;
       try {
-        const config = configOf(attempt.pgCode)!;
         const attemptNo = attempts.length + 1;
+        const startedAt = new Date(Date.now()).toISOString();
+        // A rejected saved card never reached the gateway: it is not an attempt.
+        const charged = await charge(attempt, `${input.sessionId}:attempt:${attemptNo}`);
         const index =
           attempts.push({
             reference_number: referenceNumber(),
             result: 'pending',
             message: 'Processing.',
             pg_code: attempt.pgCode,
-            created_at: new Date(Date.now()).toISOString(),
-            payment_method: 'card',
+            created_at: startedAt,
+            payment_method: attempt.method,
           }) - 1;
-        const charge = await gateway.chargeGateway({
-          idempotencyKey: `${input.sessionId}:attempt:${attemptNo}`,
-          pgCode: attempt.pgCode,
-          amount: input.amount,
-          currency: input.currencyCode,
-          capture: config.operation === 'purchase',
-          gatewayToken: attempt.gatewayToken,
-          storeCard: attempt.saveCard && !!input.customerId && config.tokenization_enabled,
-          returnUrl: input.returnUrl,
-          threeDs: config.three_ds === 'never' ? 'never' : 'if_required',
-        });
-        if (charge.status === 'requires_action' && charge.nextActionUrl) {
-          challenge = { chargeId: charge.chargeId, attempt, index, url: charge.nextActionUrl };
+        const { charge: result } = charged;
+        if (result.status === 'requires_action' && result.nextActionUrl) {
+          challenge = {
+            chargeId: result.chargeId,
+            attempt,
+            index,
+            url: result.nextActionUrl,
+            ...(charged.savedCard ? { savedCard: charged.savedCard } : {}),
+          };
           attempts[index] = {
             ...attempts[index]!,
-            charge_id: charge.chargeId,
+            charge_id: result.chargeId,
             message: 'Authentication required.',
           };
           await persist();
           return {
             ...outcomeOf(attempts[index]!),
-            next_action: { type: 'redirect_to_url', url: charge.nextActionUrl },
+            next_action: { type: 'redirect_to_url', url: result.nextActionUrl },
           };
         }
-        return await settle(index, attempt, charge);
+        return await settle(index, attempt, charged);
       } finally {
         attemptInFlight = false;
       }
     },
-    { validator: (attempt) => assertCanAttempt(attempt.pgCode) },
+    { validator: assertCanAttempt },
   );
 
   async function resolveChallenge(): Promise<AttemptOutcome | undefined> {
     const pending = challenge;
     if (!pending) return undefined;
-    const charge = await gateway.getCharge(pending.chargeId);
+    const result = await gatewayActivities.getCharge(pending.chargeId);
     if (challenge !== pending) return outcomeOf(attempts[pending.index]!); // settled meanwhile
-    if (charge.status === 'requires_action') return undefined;
+    if (result.status === 'requires_action') return undefined;
     challenge = undefined;
-    return settle(pending.index, pending.attempt, charge);
+    return settle(pending.index, pending.attempt, {
+      charge: result,
+      ...(pending.savedCard ? { savedCard: pending.savedCard } : {}),
+    });
   }
 
   setHandler(
@@ -270,6 +359,27 @@ export async function CheckoutWorkflow(input: CheckoutInput): Promise<PaymentSta
   }
   await condition(allHandlersFinished);
   return state;
+}
+
+/**
+ * The gateway refused the request itself (e.g. the single-use card token expired while the
+ * customer waited): the attempt failed, nothing was charged.
+ */
+function asDecline(error: unknown): ChargeResult {
+  if (
+    error instanceof ActivityFailure &&
+    error.cause instanceof ApplicationFailure &&
+    error.cause.type === 'GatewayRejected'
+  ) {
+    const [details] = error.cause.details as [{ code?: string }?];
+    return {
+      chargeId: '',
+      status: 'declined',
+      declineCode: details?.code ?? 'processing_error',
+      card: { brand: 'unknown', bin: '', last4: '', exp_month: '', exp_year: '' },
+    };
+  }
+  throw error;
 }
 
 function referenceNumber(): string {

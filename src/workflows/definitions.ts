@@ -4,6 +4,7 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 
+import type { ChargeResult } from '../activities/types';
 import type { GatewayConfig } from '../domain/gateway-config';
 import type { CurrencyCode } from '../domain/money';
 import type { AttemptResult, Attempt, CardSummary, CardView, PaymentType } from '../domain/payment';
@@ -14,6 +15,9 @@ export const TASK_QUEUE_DEFAULT = 'tokenpay';
 export const checkoutWorkflowId = (sessionId: string): string => `checkout-${sessionId}`;
 export const tokenChargeWorkflowId = (sessionId: string, n: number): string =>
   `token-charge-${sessionId}-${n}`;
+
+/** The webhook event of a payment reaching `state`: stable, so redeliveries share it. */
+export const paymentEventId = (sessionId: string, state: string): string => `${sessionId}.${state}`;
 
 export interface CheckoutInput {
   sessionId: string;
@@ -29,6 +33,8 @@ export interface CheckoutInput {
   expiresAt: string;
   /** where the gateway's 3-D Secure page sends the customer back */
   returnUrl: string;
+  /** auto-debit agreement a saved card is linked to */
+  agreementId?: string;
 }
 
 /** A new card, already exchanged for the gateway's single-use token by the API. */
@@ -42,7 +48,45 @@ export interface NewCardAttempt {
   saveCard: boolean;
 }
 
-export type SubmitAttempt = NewCardAttempt;
+/** A saved card (tokenpay token); the CVV, when required, arrives as a gateway `cvc_token`. */
+export interface SavedCardAttempt {
+  method: 'token';
+  pgCode: string;
+  token: string;
+  cvcToken?: string;
+  /** merchant-initiated (auto-debit): no customer present, no CVV */
+  merchantInitiated: boolean;
+}
+
+export type SubmitAttempt = NewCardAttempt | SavedCardAttempt;
+
+export interface TokenChargeInput {
+  sessionId: string;
+  merchantId: string;
+  customerId: string;
+  token: string;
+  pgCode: string;
+  cvcToken?: string;
+  merchantInitiated: boolean;
+  amount: string;
+  currencyCode: CurrencyCode;
+  config: GatewayConfig;
+  returnUrl: string;
+  /** the parent's attempt key: the child charges under it */
+  idempotencyKey: string;
+}
+
+export type TokenRejection =
+  | 'token_not_found'
+  | 'token_locked'
+  | 'gateway_mismatch'
+  | 'card_expired'
+  | 'cvv_required'
+  | 'auto_debit_disabled';
+
+export type TokenChargeResult =
+  | { kind: 'charged'; charge: ChargeResult; card: CardView }
+  | { kind: 'rejected'; code: TokenRejection; message: string };
 
 export interface NextAction {
   type: 'redirect_to_url';

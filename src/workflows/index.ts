@@ -1,2 +1,3 @@
 // The workflow bundle's entry point: every workflow type the worker runs.
 export { CheckoutWorkflow } from './checkout';
+export { TokenChargeWorkflow } from './token-charge';

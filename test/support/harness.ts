@@ -91,7 +91,9 @@ export function capturedLogs(h: Harness): string {
   return [...h.logs, ...runtimeLogs].join('\n');
 }
 
-export async function startHarness(options: { faults?: boolean } = {}): Promise<Harness> {
+export async function startHarness(
+  options: { faults?: boolean; env?: Record<string, string> } = {},
+): Promise<Harness> {
   quietTemporalRuntime();
   const suffix = randomBytes(6).toString('hex');
   const logs: string[] = [];
@@ -112,6 +114,7 @@ export async function startHarness(options: { faults?: boolean } = {}): Promise<
     GATEWAY_TIMEOUT_MS: '2000',
     TEMPORAL_TASK_QUEUE: `tokenpay-test-${suffix}`,
     TOKENPAY_SEED_DEMO: '1',
+    ...options.env,
   });
   const mongo = await connectMongo(config.mongoUri);
   const c = collections(mongo.db);

@@ -1,0 +1,49 @@
+/**
+ * Merchant-initiated charges of a saved card (CONTRACT §1.5): no customer, no CVV, only where
+ * the gateway config enables auto-debit. The answer is the webhook payload of §4.
+ */
+import { randomUUID } from 'node:crypto';
+
+import type { PaymentRecord } from '../domain/payment';
+import { isPayable } from '../domain/states';
+import { findCard, isLocked } from '../store/cards';
+import type { MerchantDoc } from '../store/mongo';
+import { buildWebhookPayload, signedPayload, type SignedWebhookPayload } from '../webhooks';
+import { paymentEventId } from '../workflows/definitions';
+import { checkoutHandle, submitAttempt } from './attempts';
+import type { CheckoutDeps } from './checkout-session';
+import { detail, fieldErrors, notFound } from './errors';
+
+export async function chargeSavedCard(
+  deps: CheckoutDeps,
+  merchant: MerchantDoc,
+  record: PaymentRecord,
+  token: string,
+): Promise<SignedWebhookPayload> {
+  if (!record.customer_id) throw fieldErrors({ session_id: ['The payment has no customer_id.'] });
+  if (record.payment_type === 'save_card') throw detail(422, 'A save_card payment cannot be charged.');
+  const card = await findCard(deps.collections, merchant._id, token);
+  if (!card || card.customer_id !== record.customer_id) throw notFound('No saved card with this token.');
+  const config = record.gateways.find((g) => g.pg_code === card.pg_code);
+  if (!config)
+    throw fieldErrors({ token: ['This card was saved for a payment method this payment does not offer.'] });
+  if (!config.auto_debit_enabled) throw detail(422, `Auto-debit is not enabled for ${config.pg_code}.`);
+  if (config.cvv_required) throw detail(422, `${config.pg_code} requires the CVV: the customer must pay.`);
+  if (isLocked(card)) throw detail(423, 'This saved card is locked.');
+  if (!isPayable(record.state)) throw detail(409, `This payment is ${record.state}.`);
+
+  const outcome = await submitAttempt(
+    checkoutHandle(deps.temporal, record._id),
+    { method: 'token', pgCode: config.pg_code, token, merchantInitiated: true },
+    `auto-debit-${randomUUID()}`,
+  );
+  const current = (await deps.collections.payments.findOne({ _id: record._id })) ?? record;
+  const payload = buildWebhookPayload(current, {
+    eventId: paymentEventId(current._id, current.state),
+    timestampUtc: new Date().toISOString(),
+    kind: 'payment',
+    result: outcome.result,
+    ...(outcome.reference_number ? { referenceNumber: outcome.reference_number } : {}),
+  });
+  return signedPayload(payload, merchant.webhook_hmac_key);
+}
