@@ -1,0 +1,4 @@
+export * from './signature';
+export * from './payload';
+export * from './deliver';
+export * from './attempts';

@@ -1,0 +1,106 @@
+/**
+ * The webhook payload (CONTRACT §4) with Ottu's field names, built from the MongoDB record of a
+ * payment. Pure: the caller supplies the event id and timestamp, so a retried delivery carries
+ * exactly the same body and `event_id`.
+ */
+import type { CardView, PaymentRecord, PaymentType } from '../domain/payment';
+import type { PaymentState } from '../domain/states';
+import { signWebhook } from './signature';
+
+export type WebhookResult = 'success' | 'failed' | 'pending' | 'canceled' | 'error';
+
+export interface WebhookEvent {
+  /** stable across retries of the same notification */
+  eventId: string;
+  timestampUtc: string;
+  kind: 'payment' | 'operation';
+  /** required when kind is 'operation': refund, capture, void, cancel, expire */
+  operation?: string;
+  result: WebhookResult;
+  /** the operation's amount (e.g. a partial refund); defaults to the payment's amount */
+  amount?: string;
+  /** defaults to the latest attempt's reference number */
+  referenceNumber?: string;
+  /** defaults to the name of the payment's gateway config */
+  gatewayName?: string;
+}
+
+export type WebhookPayload = {
+  session_id: string;
+  order_no?: string;
+  state: PaymentState;
+  result: WebhookResult;
+  operation?: string;
+  amount: string;
+  currency_code: string;
+  gateway_account?: string;
+  gateway_name?: string;
+  reference_number?: string;
+  customer_id?: string;
+  customer_first_name?: string;
+  customer_last_name?: string;
+  customer_email?: string;
+  customer_phone?: string;
+  customer_address_line1?: string;
+  customer_address_line2?: string;
+  customer_address_city?: string;
+  customer_address_state?: string;
+  customer_address_country?: string;
+  customer_address_postal_code?: string;
+  payment_type: PaymentType;
+  token?: CardView;
+  extra?: Record<string, unknown>;
+  timestamp_utc: string;
+  event_id: string;
+};
+
+export type SignedWebhookPayload = WebhookPayload & { signature: string };
+
+export function buildWebhookPayload(record: PaymentRecord, event: WebhookEvent): WebhookPayload {
+  if (event.kind === 'operation' && !event.operation) {
+    throw new TypeError('An operation webhook needs the operation');
+  }
+  const lastAttempt = record.attempts.at(-1);
+  const gatewayAccount = record.pg_code ?? lastAttempt?.pg_code;
+  const gatewayName = event.gatewayName ?? record.gateways.find((g) => g.pg_code === gatewayAccount)?.name;
+  const address = record.billing_address;
+
+  const payload: WebhookPayload = {
+    session_id: record.session_id,
+    order_no: record.order_no,
+    state: record.state,
+    result: event.result,
+    operation: event.kind === 'operation' ? event.operation : undefined,
+    amount: event.amount ?? record.amount,
+    currency_code: record.currency_code,
+    gateway_account: gatewayAccount,
+    gateway_name: gatewayName,
+    reference_number: event.referenceNumber ?? lastAttempt?.reference_number,
+    customer_id: record.customer_id,
+    customer_first_name: record.customer_first_name,
+    customer_last_name: record.customer_last_name,
+    customer_email: record.customer_email,
+    customer_phone: record.customer_phone,
+    customer_address_line1: address?.line1,
+    customer_address_line2: address?.line2,
+    customer_address_city: address?.city,
+    customer_address_state: address?.state,
+    customer_address_country: address?.country,
+    customer_address_postal_code: address?.postal_code,
+    payment_type: record.payment_type,
+    token: record.token,
+    extra: record.extra,
+    timestamp_utc: event.timestampUtc,
+    event_id: event.eventId,
+  };
+  return omitUndefined(payload);
+}
+
+/** The payload with its `signature` (CONTRACT §4) added. */
+export function signedPayload(payload: WebhookPayload, hmacKey: string): SignedWebhookPayload {
+  return { ...payload, signature: signWebhook(payload, hmacKey) };
+}
+
+function omitUndefined<T extends Record<string, unknown>>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
