@@ -34,7 +34,7 @@ export async function startWorker(config: AppConfig): Promise<WorkerHandle> {
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     ...workflowSource(),
-    activities: createActivities({ collections: collections(mongo.db), gateway }),
+    activities: createActivities({ db: mongo.db, collections: collections(mongo.db), gateway }),
   });
   const run = worker.run().finally(async () => {
     await connection.close();

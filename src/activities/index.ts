@@ -2,10 +2,11 @@
  * Activities: the only place workflows touch the world (gateway, MongoDB). Built from explicit
  * dependencies so the worker, tests and tools wire them the same way.
  */
-import { ApplicationFailure, log } from '@temporalio/activity';
+import { ApplicationFailure, Context, log } from '@temporalio/activity';
+import type { Db } from 'mongodb';
 
 import type { CardView } from '../domain/payment';
-import { minorUnitsToNumber, parseMinorUnits } from '../domain/money';
+import { formatMinorUnits, minorUnitsToNumber, parseMinorUnits } from '../domain/money';
 import {
   GatewayRejectedError,
   GatewayUnavailableError,
@@ -22,23 +23,29 @@ import {
   unlockByFingerprint,
 } from '../store/cards';
 import type { Collections } from '../store/mongo';
+import { buildWebhookPayload, deliverWebhookOnce, recordDeliveryAttempt, signedPayload } from '../webhooks';
 import type {
   ChargeGatewayInput,
   ChargeResult,
+  GatewayOperationInput,
+  GatewayOperationResult,
+  PaymentForOperations,
   PaymentPatch,
+  WebhookEventInput,
   SavedCardForCharge,
   SavedCardOutcome,
   TokenizeCardInput,
 } from './types';
 
 export interface ActivityDeps {
+  db: Db;
   collections: Collections;
   gateway: PaymentGateway;
   now?: () => Date;
 }
 
 export function createActivities(deps: ActivityDeps) {
-  const { collections: c, gateway } = deps;
+  const { collections: c, gateway, db } = deps;
   const now = deps.now ?? (() => new Date());
 
   return {
@@ -135,6 +142,98 @@ export function createActivities(deps: ActivityDeps) {
       fingerprint: string;
     }): Promise<void> {
       await unlockByFingerprint(c, input.merchantId, input.customerId, input.fingerprint);
+    },
+
+    async loadPaymentForOperations(sessionId: string): Promise<PaymentForOperations> {
+      const record = await c.payments.findOne({ _id: sessionId });
+      if (!record) throw ApplicationFailure.nonRetryable(`No payment ${sessionId}`, 'PaymentNotFound');
+      const zero = formatMinorUnits(0n, record.currency_code);
+      return {
+        sessionId,
+        merchantId: record.merchant_id,
+        state: record.state,
+        amount: record.amount,
+        currencyCode: record.currency_code,
+        ...(record.charge_id ? { chargeId: record.charge_id } : {}),
+        capturedAmount: record.captured_amount ?? (record.state === 'paid' ? record.amount : zero),
+        refundedAmount: record.refunded_amount ?? zero,
+        operations: record.operations ?? [],
+        ...(record.webhook_url ? { webhookUrl: record.webhook_url } : {}),
+      };
+    },
+
+    /**
+     * Refund, capture or void under an idempotency key derived from the persisted operation
+     * number. A transport failure is retried with the same key: the gateway replays a committed
+     * operation instead of repeating it, which is how an unknown outcome gets resolved.
+     */
+    async gatewayOperation(input: GatewayOperationInput): Promise<GatewayOperationResult> {
+      const minor = input.amount ? minorUnitsToNumber(parseMinorUnits(input.amount, input.currency)) : 0;
+      try {
+        if (input.kind === 'refund') {
+          return { gatewayReference: (await gateway.refund(input.chargeId, minor, input.idempotencyKey)).id };
+        }
+        if (input.kind === 'capture') {
+          return {
+            gatewayReference: (await gateway.capture(input.chargeId, minor, input.idempotencyKey)).id,
+          };
+        }
+        return { gatewayReference: (await gateway.void(input.chargeId, input.idempotencyKey)).id };
+      } catch (error) {
+        if (error instanceof GatewayRejectedError) {
+          throw ApplicationFailure.nonRetryable(error.message, 'GatewayRejected', { code: error.code });
+        }
+        throw error;
+      }
+    },
+
+    /**
+     * One delivery attempt of a webhook. Retryable outcomes throw so Temporal retries with
+     * backoff; a final rejection (4xx) fails without retry. Every attempt is logged for merchants.
+     */
+    async deliverWebhook(event: WebhookEventInput): Promise<void> {
+      const [record, merchant] = await Promise.all([
+        c.payments.findOne({ _id: event.sessionId }),
+        c.merchants.findOne({ _id: event.merchantId }),
+      ]);
+      if (!record || !merchant)
+        throw ApplicationFailure.nonRetryable('Payment or merchant is gone', 'WebhookOrphan');
+      const payload = buildWebhookPayload(
+        { ...record, state: event.state },
+        {
+          eventId: event.eventId,
+          timestampUtc: event.timestampUtc,
+          kind: event.kind,
+          result: event.result,
+          ...(event.operation ? { operation: event.operation } : {}),
+          ...(event.amount ? { amount: event.amount } : {}),
+          ...(event.referenceNumber ? { referenceNumber: event.referenceNumber } : {}),
+        },
+      );
+      const result = await deliverWebhookOnce({
+        url: event.url,
+        body: signedPayload(payload, merchant.webhook_hmac_key),
+        timeoutMs: 10_000,
+      });
+      await recordDeliveryAttempt(db, {
+        event_id: event.eventId,
+        session_id: event.sessionId,
+        merchant_id: event.merchantId,
+        url: event.url,
+        attempt: Context.current().info.attempt,
+        outcome: result.outcome,
+        ...(result.status !== undefined ? { status: result.status } : {}),
+        ...(result.error ? { error: result.error } : {}),
+        at: now(),
+      });
+      if (result.outcome === 'retryable')
+        throw new Error(`Webhook not delivered: ${result.error ?? result.status}`);
+      if (result.outcome === 'rejected') {
+        throw ApplicationFailure.nonRetryable(
+          `Webhook rejected: ${result.error ?? result.status}`,
+          'WebhookRejected',
+        );
+      }
     },
 
     async recordPayment(sessionId: string, patch: PaymentPatch): Promise<void> {

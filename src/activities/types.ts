@@ -1,6 +1,6 @@
 /** Inputs and results of activities: plain data that is safe to put in workflow history. */
 import type { ChargeStatus, GatewayCard } from '../gateway/port';
-import type { Attempt, CardSummary, CardView } from '../domain/payment';
+import type { Attempt, CardSummary, CardView, OperationRecord } from '../domain/payment';
 import type { PaymentState } from '../domain/states';
 import type { CurrencyCode } from '../domain/money';
 
@@ -57,8 +57,53 @@ export interface SavedCardOutcome {
 
 export interface PaymentPatch {
   state: PaymentState;
-  attempts: Attempt[];
+  attempts?: Attempt[];
+  operations?: OperationRecord[];
+  captured_amount?: string;
+  refunded_amount?: string;
   token?: CardView;
   charge_id?: string;
   pg_code?: string;
+}
+
+/** What the operations workflow needs to know about a payment to decide an operation. */
+export interface PaymentForOperations {
+  sessionId: string;
+  merchantId: string;
+  state: PaymentState;
+  amount: string;
+  currencyCode: CurrencyCode;
+  chargeId?: string;
+  capturedAmount: string;
+  refundedAmount: string;
+  operations: OperationRecord[];
+  webhookUrl?: string;
+}
+
+export interface GatewayOperationInput {
+  chargeId: string;
+  kind: 'refund' | 'capture' | 'void';
+  /** decimal string; not for void */
+  amount?: string;
+  currency: CurrencyCode;
+  idempotencyKey: string;
+}
+
+export interface GatewayOperationResult {
+  gatewayReference: string;
+}
+
+/** One webhook notification; the body is rebuilt identically on every retry. */
+export interface WebhookEventInput {
+  eventId: string;
+  sessionId: string;
+  merchantId: string;
+  url: string;
+  timestampUtc: string;
+  kind: 'payment' | 'operation';
+  state: PaymentState;
+  result: 'success' | 'failed' | 'pending' | 'canceled';
+  operation?: string;
+  amount?: string;
+  referenceNumber?: string;
 }

@@ -1,17 +1,20 @@
 /** Merchant API: payments and saved cards (CONTRACT §1.1–§1.4). */
 import { Router } from 'express';
+import type { Db } from 'mongodb';
 
-import { autoDebitSchema, createPaymentSchema, listCardsSchema } from '../domain/schemas';
+import { autoDebitSchema, createPaymentSchema, listCardsSchema, operationSchema } from '../domain/schemas';
+import { listDeliveries } from '../webhooks';
 import { deleteCard, listCustomerCards, toCardView } from '../store/cards';
 import { listGatewayConfigs } from '../store/merchants';
 import { merchantAuth, merchantOf } from './auth';
 import { chargeSavedCard } from './auto-debit';
+import { runOperation } from './operations';
 import { detail, notFound } from './errors';
 import { idempotency } from './idempotency';
 import type { CheckoutDeps } from './checkout-session';
 import { createPayment, paymentResponse, type PaymentDeps } from './payments';
 
-export function merchantRoutes(deps: PaymentDeps & CheckoutDeps): Router {
+export function merchantRoutes(deps: PaymentDeps & CheckoutDeps & { db: Db }): Router {
   const router = Router();
   const c = deps.collections;
   router.use(merchantAuth(c));
@@ -37,6 +40,31 @@ export function merchantRoutes(deps: PaymentDeps & CheckoutDeps): Router {
     });
     if (!record) throw notFound('No payment with this session_id.');
     res.json(paymentResponse(record, deps.config.publicBaseUrl));
+  });
+
+  router.get('/checkout/v1/pymt-txn/:sessionId/webhooks/', async (req, res) => {
+    const merchantId = merchantOf(req)._id;
+    const sessionId = String(req.params.sessionId);
+    if (
+      !(await c.payments.findOne({ _id: sessionId, merchant_id: merchantId }, { projection: { _id: 1 } }))
+    ) {
+      throw notFound('No payment with this session_id.');
+    }
+    res.json({ deliveries: await listDeliveries(deps.db, merchantId, sessionId) });
+  });
+
+  router.post('/pbl/v2/operation/', idempotency(c, { acceptTrackingKey: true }), async (req, res) => {
+    const body = operationSchema.parse(req.body);
+    const merchantId = merchantOf(req)._id;
+    const record = body.session_id
+      ? await c.payments.findOne({ _id: body.session_id, merchant_id: merchantId })
+      : await c.payments.findOne(
+          { order_no: body.order_no, merchant_id: merchantId },
+          { sort: { created_at: -1 } },
+        );
+    if (!record) throw notFound('No payment with this session_id or order_no.');
+    const key = req.get('idempotency-key') ?? req.get('tracking-key');
+    res.json(await runOperation(deps, record, body, key));
   });
 
   router.post('/pbl/v2/auto-debit/', idempotency(c), async (req, res) => {

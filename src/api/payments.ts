@@ -103,6 +103,7 @@ export async function createPayment(
     expiresAt: record.expires_at,
     returnUrl: `${deps.config.publicBaseUrl}/checkout/${sessionId}`,
     ...(typeof body.agreement?.id === 'string' ? { agreementId: body.agreement.id } : {}),
+    ...(record.webhook_url ? { webhookUrl: record.webhook_url } : {}),
   };
   try {
     await deps.temporal.workflow.start(CheckoutWorkflow, {

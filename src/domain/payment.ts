@@ -60,6 +60,20 @@ export interface CustomerDetails {
   };
 }
 
+export type OperationKind = 'refund' | 'capture' | 'void' | 'cancel' | 'expire';
+
+/** One merchant operation on a payment (CONTRACT §1.6), as recorded and returned. */
+export interface OperationRecord {
+  operation: OperationKind;
+  result: 'success' | 'failed';
+  /** decimal string; refund and capture only */
+  amount?: string;
+  message: string;
+  reference_number: string;
+  created_at: string;
+  gateway_reference?: string;
+}
+
 /** The MongoDB record of a payment: the system of record that outlives Temporal's retention. */
 export interface PaymentRecord extends CustomerDetails {
   _id: string;
@@ -87,6 +101,11 @@ export interface PaymentRecord extends CustomerDetails {
   token?: CardView;
   charge_id?: string;
   pg_code?: string;
+  /** merchant operations, oldest first */
+  operations?: OperationRecord[];
+  /** decimal strings: what the gateway has captured and refunded so far */
+  captured_amount?: string;
+  refunded_amount?: string;
   created_at: string;
   updated_at: string;
 }

@@ -120,6 +120,19 @@ export const autoDebitSchema = z.object({
   token: text(128),
 });
 
+export const operationSchema = z
+  .object({
+    operation: z.enum(['refund', 'capture', 'void', 'cancel', 'expire']),
+    session_id: text(128).optional(),
+    order_no: text(128).optional(),
+    amount: z.string().max(32).optional(),
+  })
+  .refine((b) => b.session_id !== undefined || b.order_no !== undefined, {
+    message: 'Give session_id or order_no.',
+    path: ['session_id'],
+  });
+export type OperationRequestBody = z.infer<typeof operationSchema>;
+
 export const listCardsSchema = z.object({
   type: z.enum(['sandbox', 'production']),
   customer_id: text(64),

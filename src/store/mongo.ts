@@ -7,6 +7,7 @@ import { MongoClient, type Collection, type Db } from 'mongodb';
 
 import type { GatewayConfig } from '../domain/gateway-config';
 import type { PaymentRecord } from '../domain/payment';
+import { ensureWebhookIndexes } from '../webhooks/attempts';
 
 export interface MerchantDoc {
   _id: string;
@@ -84,6 +85,7 @@ export async function ensureIndexes(db: Db): Promise<void> {
       { unique: true, name: 'card_fingerprint_unique' },
     ),
     c.cards.createIndex({ merchant_id: 1, customer_id: 1, last_used_at: -1 }, { name: 'customer_cards' }),
+    ensureWebhookIndexes(db),
   ]);
 }
 

@@ -20,12 +20,16 @@ import {
 import type { ChargeResult } from '../activities/types';
 import { declineMessage } from '../domain/decline-messages';
 import type { GatewayConfig } from '../domain/gateway-config';
-import type { Attempt, CardView } from '../domain/payment';
+import type { Attempt, CardView, OperationRecord } from '../domain/payment';
 import { isClosed, isPayable, type PaymentState } from '../domain/states';
 import { gatewayActivities, storeActivities } from './activities';
 import {
   type AttemptOutcome,
   type CheckoutInput,
+  type OperationOutcome,
+  closeSessionUpdate,
+  operationEventId,
+  paymentEventId,
   type CheckoutStatus,
   type SubmitAttempt,
   type TokenRejection,
@@ -36,6 +40,7 @@ import {
   tokenChargeWorkflowId,
 } from './definitions';
 import { CustomerId, MerchantId, OrderNo, PaymentStateAttr } from './search-attributes';
+import { notifyMerchant, workflowNowIso } from './notify';
 import { TokenChargeWorkflow } from './token-charge';
 
 /** Update failure types the API maps to HTTP statuses. */
@@ -72,6 +77,8 @@ export async function CheckoutWorkflow(input: CheckoutInput): Promise<PaymentSta
   let attemptInFlight = false;
   let tokenCharges = 0;
   let challenge: PendingChallenge | undefined;
+  /** set when a merchant's cancel / expire closed the session */
+  let closedBy: OperationRecord | undefined;
   const expiresAtMs = Date.parse(input.expiresAt);
   /** save_card and auto_debit links exist to store the card: the agreement is the consent */
   const alwaysSave = input.paymentType === 'save_card' || input.paymentType === 'auto_debit';
@@ -90,6 +97,7 @@ export async function CheckoutWorkflow(input: CheckoutInput): Promise<PaymentSta
         ...(token ? { token } : {}),
         ...(chargeId ? { charge_id: chargeId } : {}),
         ...(paidWith ? { pg_code: paidWith } : {}),
+        ...(closedBy ? { operations: [closedBy] } : {}),
       }),
     );
     return recording;
@@ -337,6 +345,50 @@ export async function CheckoutWorkflow(input: CheckoutInput): Promise<PaymentSta
     },
   );
 
+  setHandler(
+    closeSessionUpdate,
+    async (request): Promise<OperationOutcome> => {
+      assertCanClose(request.operation);
+      closedBy = {
+        operation: request.operation,
+        result: 'success',
+        message: `${request.operation} succeeded.`,
+        reference_number: referenceNumber(),
+        created_at: workflowNowIso(),
+      };
+      await moveTo(request.operation === 'cancel' ? 'canceled' : 'expired');
+      return {
+        operation: request.operation,
+        result: 'success',
+        state,
+        message: closedBy.message,
+        reference_number: closedBy.reference_number,
+      };
+    },
+    { validator: (request) => assertCanClose(request.operation) },
+  );
+
+  function assertCanClose(operation: string): void {
+    if (operation !== 'cancel' && operation !== 'expire') {
+      throw ApplicationFailure.nonRetryable(
+        `${operation} needs a paid or authorized payment.`,
+        'OperationRefused',
+      );
+    }
+    if (!isPayable(state)) {
+      throw ApplicationFailure.nonRetryable(
+        `A ${state} payment cannot be ${operation}ed.`,
+        'OperationRefused',
+      );
+    }
+    if (attemptInFlight || challenge) {
+      throw ApplicationFailure.nonRetryable(
+        'A payment attempt is in progress; try again shortly.',
+        'AttemptInProgress',
+      );
+    }
+  }
+
   // Wait until the session closes or its expiration_time passes.
   await condition(() => isClosed(state), Math.max(0, expiresAtMs - Date.now()));
   await condition(() => !attemptInFlight);
@@ -358,6 +410,23 @@ export async function CheckoutWorkflow(input: CheckoutInput): Promise<PaymentSta
     await moveTo('expired');
   }
   await condition(allHandlersFinished);
+  await recording;
+  if (input.webhookUrl) {
+    const last = attempts[attempts.length - 1];
+    const reference = closedBy?.reference_number ?? last?.reference_number;
+    await notifyMerchant({
+      eventId: closedBy ? operationEventId(input.sessionId, 1) : paymentEventId(input.sessionId, state),
+      sessionId: input.sessionId,
+      merchantId: input.merchantId,
+      url: input.webhookUrl,
+      timestampUtc: workflowNowIso(),
+      kind: closedBy ? 'operation' : 'payment',
+      ...(closedBy ? { operation: closedBy.operation } : {}),
+      state,
+      result: webhookResult(state),
+      ...(reference ? { referenceNumber: reference } : {}),
+    });
+  }
   return state;
 }
 
@@ -380,6 +449,11 @@ function asDecline(error: unknown): ChargeResult {
     };
   }
   throw error;
+}
+
+function webhookResult(state: PaymentState): 'success' | 'canceled' | 'failed' {
+  if (state === 'paid' || state === 'authorized') return 'success';
+  return state === 'canceled' ? 'canceled' : 'failed';
 }
 
 function referenceNumber(): string {

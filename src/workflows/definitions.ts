@@ -7,7 +7,15 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ChargeResult } from '../activities/types';
 import type { GatewayConfig } from '../domain/gateway-config';
 import type { CurrencyCode } from '../domain/money';
-import type { AttemptResult, Attempt, CardSummary, CardView, PaymentType } from '../domain/payment';
+import type {
+  AttemptResult,
+  Attempt,
+  CardSummary,
+  CardView,
+  OperationKind,
+  OperationRecord,
+  PaymentType,
+} from '../domain/payment';
 import type { PaymentState } from '../domain/states';
 
 export const TASK_QUEUE_DEFAULT = 'tokenpay';
@@ -35,6 +43,8 @@ export interface CheckoutInput {
   returnUrl: string;
   /** auto-debit agreement a saved card is linked to */
   agreementId?: string;
+  /** the merchant's webhook endpoint, notified on every terminal state */
+  webhookUrl?: string;
 }
 
 /** A new card, already exchanged for the gateway's single-use token by the API. */
@@ -115,3 +125,34 @@ export const submitPaymentUpdate = defineUpdate<AttemptOutcome, [SubmitAttempt]>
 export const resolveChallengeUpdate = defineUpdate<AttemptOutcome, []>('resolveChallenge');
 export const pageOpenedSignal = defineSignal('pageOpened');
 export const statusQuery = defineQuery<CheckoutStatus>('status');
+
+export const operationsWorkflowId = (sessionId: string): string => `operations-${sessionId}`;
+export const webhookWorkflowId = (eventId: string): string => `webhook-${eventId}`;
+export const operationEventId = (sessionId: string, n: number): string => `${sessionId}.operation.${n}`;
+
+export interface OperationRequest {
+  operation: OperationKind;
+  /** decimal string in major units; refund and capture (default: all that remains) */
+  amount?: string;
+}
+
+/** The answer of an operation (CONTRACT §1.6). */
+export interface OperationOutcome {
+  operation: OperationKind;
+  result: 'success' | 'failed';
+  state: PaymentState;
+  amount?: string;
+  message: string;
+  reference_number?: string;
+}
+
+export interface PaymentOperationsInput {
+  sessionId: string;
+}
+
+/** refund / capture / void on a closed payment, one at a time (PaymentOperationsWorkflow) */
+export const paymentOperationUpdate = defineUpdate<OperationOutcome, [OperationRequest]>('paymentOperation');
+/** cancel / expire on an open session (CheckoutWorkflow) */
+export const closeSessionUpdate = defineUpdate<OperationOutcome, [OperationRequest]>('closeSession');
+
+export type { OperationRecord };

@@ -1,3 +1,5 @@
 // The workflow bundle's entry point: every workflow type the worker runs.
 export { CheckoutWorkflow } from './checkout';
 export { TokenChargeWorkflow } from './token-charge';
+export { PaymentOperationsWorkflow } from './operations';
+export { WebhookDeliveryWorkflow } from './webhook-delivery';

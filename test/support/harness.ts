@@ -134,6 +134,7 @@ export async function startHarness(
       taskQueue: config.temporal.taskQueue,
       ...workflowSource(),
       activities: createActivities({
+        db: mongo.db,
         collections: c,
         gateway: new HttpGateway({ baseUrl: simulator.url, timeoutMs: config.gateway.timeoutMs }),
       }),

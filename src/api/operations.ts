@@ -1,0 +1,91 @@
+/**
+ * Merchant operations (CONTRACT §1.6). cancel / expire go to the open session's CheckoutWorkflow;
+ * refund / capture / void go to the payment's PaymentOperationsWorkflow (started on demand),
+ * which applies them one at a time so concurrent requests can never overspend.
+ */
+import {
+  WithStartWorkflowOperation,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+} from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+
+import { MoneyFormatError, normalizeAmount } from '../domain/money';
+import type { PaymentRecord } from '../domain/payment';
+import type { OperationRequestBody } from '../domain/schemas';
+import { isPayable } from '../domain/states';
+import { PaymentOperationsWorkflow } from '../workflows/operations';
+import {
+  closeSessionUpdate,
+  operationsWorkflowId,
+  paymentOperationUpdate,
+  type OperationOutcome,
+} from '../workflows/definitions';
+import { checkoutHandle } from './attempts';
+import type { CheckoutDeps } from './checkout-session';
+import { detail, fieldErrors, type HttpError } from './errors';
+
+const refused = (operation: string, message: string): HttpError =>
+  detail(400, message, { operation, result: 'failed' });
+
+export async function runOperation(
+  deps: CheckoutDeps,
+  record: PaymentRecord,
+  body: OperationRequestBody,
+  trackingKey?: string,
+): Promise<OperationOutcome & { session_id: string; order_no?: string; currency_code: string }> {
+  let amount: string | undefined;
+  if (body.amount !== undefined) {
+    try {
+      amount = normalizeAmount(body.amount, record.currency_code);
+    } catch (error) {
+      if (error instanceof MoneyFormatError) throw fieldErrors({ amount: [error.message] });
+      throw error;
+    }
+  }
+  const closing = body.operation === 'cancel' || body.operation === 'expire';
+  if (closing !== isPayable(record.state)) {
+    throw refused(body.operation, `A ${record.state} payment cannot be ${pastTense(body.operation)}.`);
+  }
+  const request = { operation: body.operation, ...(amount ? { amount } : {}) };
+  const updateOptions = {
+    args: [request] as [typeof request],
+    ...(trackingKey ? { updateId: `op-${trackingKey}` } : {}),
+  };
+  try {
+    const outcome = closing
+      ? await checkoutHandle(deps.temporal, record._id).executeUpdate(closeSessionUpdate, updateOptions)
+      : await deps.temporal.workflow.executeUpdateWithStart(paymentOperationUpdate, {
+          ...updateOptions,
+          startWorkflowOperation: new WithStartWorkflowOperation(PaymentOperationsWorkflow, {
+            workflowId: operationsWorkflowId(record._id),
+            taskQueue: deps.config.temporal.taskQueue,
+            args: [{ sessionId: record._id }],
+            workflowIdConflictPolicy: 'USE_EXISTING',
+          }),
+        });
+    return {
+      ...outcome,
+      session_id: record._id,
+      ...(record.order_no ? { order_no: record.order_no } : {}),
+      currency_code: record.currency_code,
+    };
+  } catch (error) {
+    if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
+      if (error.cause.type === 'AttemptInProgress') throw detail(409, error.cause.message);
+      throw refused(body.operation, error.cause.message);
+    }
+    if (error instanceof WorkflowNotFoundError) {
+      throw refused(body.operation, 'The payment closed meanwhile; retrieve it and retry.');
+    }
+    throw error;
+  }
+}
+
+function pastTense(operation: string): string {
+  return (
+    { refund: 'refunded', capture: 'captured', void: 'voided', cancel: 'canceled', expire: 'expired' }[
+      operation
+    ] ?? operation
+  );
+}

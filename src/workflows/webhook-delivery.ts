@@ -1,0 +1,36 @@
+/**
+ * WebhookDeliveryWorkflow (`webhook-{event_id}`): delivers one notification at least once,
+ * retrying timeouts, connection errors, 429 and 5xx with exponential backoff for two days. It
+ * runs on its own (abandoned by its parent), so a slow merchant endpoint never holds a payment.
+ */
+import { ActivityFailure, ApplicationFailure, log, proxyActivities } from '@temporalio/workflow';
+
+import type { Activities } from '../activities';
+import type { WebhookEventInput } from '../activities/types';
+
+const { deliverWebhook } = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  scheduleToCloseTimeout: '48 hours',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '30 minutes',
+    nonRetryableErrorTypes: ['WebhookRejected', 'WebhookOrphan'],
+  },
+});
+
+export type WebhookDeliveryResult = 'delivered' | 'rejected' | 'gave_up';
+
+export async function WebhookDeliveryWorkflow(event: WebhookEventInput): Promise<WebhookDeliveryResult> {
+  try {
+    await deliverWebhook(event);
+    return 'delivered';
+  } catch (error) {
+    if (error instanceof ActivityFailure) {
+      const rejected = error.cause instanceof ApplicationFailure && error.cause.type === 'WebhookRejected';
+      log.warn('Webhook not delivered', { eventId: event.eventId, rejected });
+      return rejected ? 'rejected' : 'gave_up';
+    }
+    throw error;
+  }
+}
