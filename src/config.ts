@@ -30,6 +30,10 @@ const envSchema = z.object({
   TOKENPAY_DEMO_WEBHOOK_KEY: z.string().min(8).default(DEV_DEFAULTS.demoWebhookKey),
   TOKENPAY_SUBMIT_RATE_PER_IP: z.coerce.number().int().positive().default(120),
   TOKENPAY_SUBMIT_RATE_PER_SESSION: z.coerce.number().int().positive().default(20),
+  /** comma-separated Temporal UI origins allowed to call the codec endpoint */
+  TOKENPAY_CODEC_ORIGINS: z.string().default('http://127.0.0.1:8233,http://localhost:8233'),
+  /** DEV-ONLY: trust the UI's browser Origin instead of requiring the admin key */
+  TOKENPAY_CODEC_TRUST_UI_ORIGIN: z.enum(['0', '1']).default('0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -46,6 +50,7 @@ export interface AppConfig {
   seedDemo: boolean;
   demo: { apiKey: string; webhookKey: string };
   rateLimits: { submitPerIpPerMinute: number; submitPerSessionPerMinute: number };
+  codec: { uiOrigins: string[]; trustUiOrigin: boolean };
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
 }
 
@@ -75,6 +80,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     rateLimits: {
       submitPerIpPerMinute: e.TOKENPAY_SUBMIT_RATE_PER_IP,
       submitPerSessionPerMinute: e.TOKENPAY_SUBMIT_RATE_PER_SESSION,
+    },
+    codec: {
+      uiOrigins: e.TOKENPAY_CODEC_ORIGINS.split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+      trustUiOrigin: e.TOKENPAY_CODEC_TRUST_UI_ORIGIN === '1',
     },
     logLevel: e.LOG_LEVEL,
   };

@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 
 import { createApp } from './api/app';
+import { encryptedDataConverterFromEnv } from './codec/data-converter';
 import { loadConfig, type AppConfig } from './config';
 import { HttpGateway } from './gateway/http-gateway';
 import { createLogger, type Logger } from './logger';
@@ -21,7 +22,11 @@ export async function startApi(config: AppConfig, logger: Logger): Promise<ApiHa
   const c = collections(mongo.db);
   if (config.seedDemo) await seedDemoMerchant(c, config.demo);
   const connection = await Connection.connect({ address: config.temporal.address });
-  const temporal = new Client({ connection, namespace: config.temporal.namespace });
+  const temporal = new Client({
+    connection,
+    namespace: config.temporal.namespace,
+    dataConverter: encryptedDataConverterFromEnv(),
+  });
   const gateway = new HttpGateway({ baseUrl: config.gateway.url, timeoutMs: config.gateway.timeoutMs });
   const app = createApp({ config, db: mongo.db, collections: c, temporal, gateway, logger });
   const server = await new Promise<Server>((resolve) => {

@@ -4,6 +4,7 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 
 import { createActivities } from './activities';
+import { encryptedDataConverterFromEnv } from './codec/data-converter';
 import { loadConfig, type AppConfig } from './config';
 import { HttpGateway } from './gateway/http-gateway';
 import { createLogger } from './logger';
@@ -33,6 +34,7 @@ export async function startWorker(config: AppConfig): Promise<WorkerHandle> {
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
+    dataConverter: encryptedDataConverterFromEnv(),
     ...workflowSource(),
     activities: createActivities({ db: mongo.db, collections: collections(mongo.db), gateway }),
   });

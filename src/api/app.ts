@@ -9,8 +9,11 @@ import type { PaymentGateway } from '../gateway/port';
 import type { Logger } from '../logger';
 import type { Collections } from '../store/mongo';
 import { staticDir } from '../web/static';
+import { EncryptionCodec } from '../codec/encryption-codec';
+import { loadCodecKeys } from '../codec/keys';
 import { adminRoutes } from './admin-routes';
 import { checkoutRoutes } from './checkout-routes';
+import { adminKeyAuthorizer, codecRoutes, devCodecAuthorizer } from './codec-routes';
 import { detail, errorHandler } from './errors';
 import { healthRoutes } from './health-routes';
 import { merchantRoutes } from './merchant-routes';
@@ -63,6 +66,16 @@ export function createApp(deps: AppDeps): express.Express {
       ...deps,
       namespace: deps.config.temporal.namespace,
       taskQueue: deps.config.temporal.taskQueue,
+    }),
+  );
+  // Before the JSON limits below: the Temporal UI posts whole histories to be decoded.
+  app.use(
+    codecRoutes({
+      codec: new EncryptionCodec(loadCodecKeys()),
+      authorize: deps.config.codec.trustUiOrigin
+        ? devCodecAuthorizer({ adminKey: deps.config.adminKey, uiOrigins: deps.config.codec.uiOrigins })
+        : adminKeyAuthorizer(deps.config.adminKey),
+      allowedOrigins: deps.config.codec.uiOrigins,
     }),
   );
   app.use(requireJson);

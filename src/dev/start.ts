@@ -35,6 +35,8 @@ async function main(): Promise<void> {
   const port = Number(process.env.PORT ?? 3000);
   const publicBaseUrl = process.env.PUBLIC_BASE_URL ?? `http://127.0.0.1:${port}`;
   const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), PUBLIC_BASE_URL: publicBaseUrl };
+  // DEV-ONLY: the embedded UI on loopback may decode payloads without the admin key.
+  env.TOKENPAY_CODEC_TRUST_UI_ORIGIN ??= '1';
 
   try {
     const [temporal, mongo] = await Promise.all([
@@ -44,6 +46,8 @@ async function main(): Promise<void> {
             port: 7233,
             uiPort: 8233,
             dbFile: path.join(DATA_DIR, 'temporal.db'),
+            // The UI decodes encrypted payloads through the API's codec endpoint.
+            codecEndpoint: `${publicBaseUrl}/codec`,
             logFile: path.join(LOG_DIR, 'temporal.log'),
             log: say,
           }),

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 
+import { FAILURE_CONVERTER_PATH } from '../../src/codec/data-converter';
 import { freePort } from '../../src/dev/process';
 import { startFerretDb, startTemporalDevServer, type RunningService } from '../../src/dev/services';
 
@@ -37,7 +38,11 @@ export default async function globalSetup(): Promise<void> {
             log,
           }),
         ),
-    bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: quietLogger }),
+    bundleWorkflowCode({
+      workflowsPath: require.resolve('../../src/workflows'),
+      failureConverterPath: FAILURE_CONVERTER_PATH,
+      logger: quietLogger,
+    }),
   ]);
   if (temporal) {
     services.push(temporal);

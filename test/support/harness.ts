@@ -9,6 +9,7 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 
 import { createActivities } from '../../src/activities';
+import { encryptedDataConverterFromEnv } from '../../src/codec/data-converter';
 import { loadConfig, DEV_DEFAULTS, type AppConfig } from '../../src/config';
 import { freePort } from '../../src/dev/process';
 import { HttpGateway } from '../../src/gateway/http-gateway';
@@ -120,7 +121,11 @@ export async function startHarness(
   const c = collections(mongo.db);
   const api = await startApi(config, logger);
   const connection = await Connection.connect({ address: config.temporal.address });
-  const temporal = new Client({ connection, namespace: config.temporal.namespace });
+  const temporal = new Client({
+    connection,
+    namespace: config.temporal.namespace,
+    dataConverter: encryptedDataConverterFromEnv(),
+  });
 
   const startWorker = async (): Promise<{
     worker: Worker;
@@ -132,6 +137,7 @@ export async function startHarness(
       connection: nativeConnection,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
+      dataConverter: encryptedDataConverterFromEnv(),
       ...workflowSource(),
       activities: createActivities({
         db: mongo.db,
