@@ -25,8 +25,9 @@ export default async function globalSetup(): Promise<void> {
   const [temporal, mongo, bundle] = await Promise.all([
     process.env.TEMPORAL_ADDRESS
       ? undefined
-      : freePort().then((port) =>
-          startTemporalDevServer({ port, uiPort: null, logFile: path.join(workDir, 'temporal.log'), log }),
+      : Promise.all([freePort(), freePort()]).then(([port, uiPort]) =>
+          // With its Web UI: the browser tests look payments up there.
+          startTemporalDevServer({ port, uiPort, logFile: path.join(workDir, 'temporal.log'), log }),
         ),
     process.env.MONGODB_URI
       ? undefined
@@ -47,6 +48,7 @@ export default async function globalSetup(): Promise<void> {
   if (temporal) {
     services.push(temporal);
     process.env.TEMPORAL_ADDRESS = temporal.address;
+    if (temporal.uiUrl) process.env.TOKENPAY_TEST_TEMPORAL_UI_URL = temporal.uiUrl;
   }
   if (mongo) {
     services.push(mongo);
