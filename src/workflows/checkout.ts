@@ -394,7 +394,21 @@ export async function CheckoutWorkflow(input: CheckoutInput): Promise<PaymentSta
   await condition(() => !attemptInFlight);
   if (challenge) {
     // The customer never came back from 3-D Secure: the gateway's word decides, never a guess.
-    const outcome = await resolveChallenge();
+    let outcome = await resolveChallenge();
+    if (!outcome && challenge) {
+      // Cancel the authentication at the gateway so a late approval cannot move money, then ask
+      // again: if the customer approved in the meantime, the payment is paid, not lost.
+      const pending = challenge;
+      await gatewayActivities
+        .gatewayOperation({
+          kind: 'void',
+          chargeId: pending.chargeId,
+          currency: input.currencyCode,
+          idempotencyKey: `${input.sessionId}:abandon:${pending.index + 1}`,
+        })
+        .catch(() => undefined);
+      outcome = await resolveChallenge();
+    }
     if (!outcome && challenge) {
       const { index } = challenge;
       attempts[index] = {

@@ -44,6 +44,17 @@ describe('3-D Secure', () => {
     expect(html).toContain('•••• 3184');
   });
 
+  it('a void cancels a pending challenge: a late approval moves no money', async () => {
+    const charge = await challenge();
+    const voided = await h.gateway.void(charge.id, `void-${charge.id}`);
+    expect(voided).toMatchObject({ status: 'declined', decline_code: 'authentication_failed' });
+    await complete(charge.next_action!.url, 'approve');
+    expect((await h.gateway.getCharge(charge.id))?.status).toBe('declined');
+    expect(await h.chargeEntries(charge.idempotency_key)).toEqual([
+      expect.objectContaining({ status: 'declined' }),
+    ]);
+  });
+
   it('approve → 303 to return_url, the charge succeeds', async () => {
     const charge = await challenge();
     const response = await complete(charge.next_action!.url, 'approve');

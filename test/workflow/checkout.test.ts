@@ -262,6 +262,23 @@ it('3-D Secure rejected: the attempt fails and the customer may try again', asyn
   expect((await payWith(session_id, TEST_CARDS.visa)).body.state).toBe('paid');
 });
 
+it('an abandoned 3-D Secure challenge fails at expiry and a late approval moves no money', async () => {
+  const { session_id } = await create({ expiration_time: '00:00:03' });
+  const res = await payWith(session_id, TEST_CARDS.threeDs);
+  expect(res.body.result).toBe('pending');
+  expect(await finalState(session_id)).toBe('expired');
+  await fetch(res.body.next_action.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'outcome=approve',
+    redirect: 'manual',
+  });
+  const charges = (await ledgerFor(session_id)).filter((e) => e.type === 'charge');
+  expect(charges).toEqual([expect.objectContaining({ status: 'declined' })]);
+  const stored = await h.collections.payments.findOne({ _id: session_id });
+  expect(stored?.attempts.at(-1)?.result).toBe('failed');
+});
+
 describe('submit rejects bad input with a clear 4xx', () => {
   it('400 for invalid card data, per field', async () => {
     const { session_id } = await create();

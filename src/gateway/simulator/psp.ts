@@ -173,6 +173,13 @@ export class SimulatedPsp {
 
   void(chargeId: string, idem: Idem): ChargeRecord {
     const charge = this.getCharge(chargeId);
+    if (charge.status === 'requires_action') {
+      // Abandoned authentication: cancel it, so a late approval can never move money.
+      this.completeChallenge(charge.id, false);
+      this.remember(idem, 'void', charge.id);
+      this.store.commit();
+      return charge;
+    }
     if (charge.status !== 'authorized' || charge.voided) {
       throw badRequest(
         'charge_not_voidable',
