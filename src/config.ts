@@ -10,6 +10,7 @@ export const DEV_DEFAULTS = {
   demoWebhookKey: 'dev-webhook-hmac-key',
   fingerprintKey: 'dev-card-fingerprint-key',
   csrfKey: 'dev-csrf-key',
+  sessionIdKey: 'dev-session-id-key',
 } as const;
 
 const envSchema = z.object({
@@ -25,6 +26,7 @@ const envSchema = z.object({
   TOKENPAY_ADMIN_KEY: z.string().min(8).default(DEV_DEFAULTS.adminKey),
   TOKENPAY_FINGERPRINT_KEY: z.string().min(8).default(DEV_DEFAULTS.fingerprintKey),
   TOKENPAY_CSRF_KEY: z.string().min(8).default(DEV_DEFAULTS.csrfKey),
+  TOKENPAY_SESSION_ID_KEY: z.string().min(8).default(DEV_DEFAULTS.sessionIdKey),
   TOKENPAY_SEED_DEMO: z.enum(['0', '1']).optional(),
   TOKENPAY_DEMO_API_KEY: z.string().min(8).default(DEV_DEFAULTS.demoApiKey),
   TOKENPAY_DEMO_WEBHOOK_KEY: z.string().min(8).default(DEV_DEFAULTS.demoWebhookKey),
@@ -47,6 +49,8 @@ export interface AppConfig {
   adminKey: string;
   fingerprintKey: string;
   csrfKey: string;
+  /** derives the session id of an idempotent create, so a retry after a crash finds it */
+  sessionIdKey: string;
   seedDemo: boolean;
   demo: { apiKey: string; webhookKey: string };
   rateLimits: { submitPerIpPerMinute: number; submitPerSessionPerMinute: number };
@@ -75,6 +79,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     adminKey: e.TOKENPAY_ADMIN_KEY,
     fingerprintKey: e.TOKENPAY_FINGERPRINT_KEY,
     csrfKey: e.TOKENPAY_CSRF_KEY,
+    sessionIdKey: e.TOKENPAY_SESSION_ID_KEY,
     seedDemo: e.TOKENPAY_SEED_DEMO === '1',
     demo: { apiKey: e.TOKENPAY_DEMO_API_KEY, webhookKey: e.TOKENPAY_DEMO_WEBHOOK_KEY },
     rateLimits: {

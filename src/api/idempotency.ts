@@ -12,8 +12,11 @@ import { merchantOf } from './auth';
 import { detail } from './errors';
 
 const RETENTION_MS = 24 * 3600 * 1000;
-/** A request that has not finished in this long crashed; its key may be taken over. */
-const STALE_RUNNING_MS = 5 * 60 * 1000;
+/**
+ * A request that has not finished in this long crashed; its key may be taken over. Safe because
+ * what runs under a key is idempotent itself (a create derives its session id from the key).
+ */
+const STALE_RUNNING_MS = 60 * 1000;
 
 function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;

@@ -22,7 +22,7 @@ export function merchantRoutes(deps: PaymentDeps & CheckoutDeps & { db: Db }): R
   router.post('/checkout/v1/pymt-txn/', idempotency(c), async (req, res) => {
     const body = createPaymentSchema.parse(req.body);
     const merchant = merchantOf(req);
-    const record = await createPayment(deps, merchant, body);
+    const record = await createPayment(deps, merchant, body, req.get('idempotency-key'));
     if (body.payment_instrument) {
       // One step: create, then charge the saved card; the answer is the charge's result.
       res

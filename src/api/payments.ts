@@ -1,5 +1,7 @@
 /** Creating a payment session and presenting it to merchants (CONTRACT §1.1, §1.2). */
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
+import { MongoServerError } from 'mongodb';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Client } from '@temporalio/client';
 
 import type { AppConfig } from '../config';
@@ -15,9 +17,14 @@ import { checkoutWorkflowId, type CheckoutInput } from '../workflows/definitions
 import { CustomerId, MerchantId, OrderNo, PaymentStateAttr } from '../workflows/search-attributes';
 import { detail, fieldErrors } from './errors';
 
-/** 256 random bits, URL-safe: the session id is the customer's only capability. */
-export function newSessionId(): string {
-  return randomBytes(32).toString('hex');
+/**
+ * 256 bits, hex: the session id is the customer's only capability. With an Idempotency-Key it is
+ * an HMAC of the merchant and the key, so a create retried after a crash lands on the same
+ * session instead of making a second one; without, it is random.
+ */
+export function newSessionId(key: string, merchantId: string, idempotencyKey?: string): string {
+  if (!idempotencyKey) return randomBytes(32).toString('hex');
+  return createHmac('sha256', key).update(`session:${merchantId}:${idempotencyKey}`).digest('hex');
 }
 
 export interface PaymentDeps {
@@ -30,6 +37,7 @@ export async function createPayment(
   deps: PaymentDeps,
   merchant: MerchantDoc,
   body: CreatePaymentRequest,
+  idempotencyKey?: string,
 ): Promise<PaymentRecord> {
   const currency = body.currency_code as CurrencyCode;
   const errors: FieldErrors = {};
@@ -67,7 +75,7 @@ export async function createPayment(
 
   const expirationTime = body.expiration_time ?? DEFAULT_EXPIRATION;
   const nowMs = Date.now();
-  const sessionId = newSessionId();
+  const sessionId = newSessionId(deps.config.sessionIdKey, merchant._id, idempotencyKey);
   const { payment_instrument: _instrument, ...fields } = body;
   const record: PaymentRecord = {
     ...fields,
@@ -89,42 +97,64 @@ export async function createPayment(
     updated_at: new Date(nowMs).toISOString(),
   };
 
-  // Persist, then start: the record exists before anything can happen to the payment.
-  await deps.collections.payments.insertOne(record);
-  const input: CheckoutInput = {
-    sessionId,
-    merchantId: merchant._id,
-    ...(record.customer_id ? { customerId: record.customer_id } : {}),
-    ...(record.order_no ? { orderNo: record.order_no } : {}),
-    amount,
-    currencyCode: currency,
-    paymentType: record.payment_type,
-    gateways,
-    expiresAt: record.expires_at,
-    returnUrl: `${deps.config.publicBaseUrl}/checkout/${sessionId}`,
-    ...(typeof body.agreement?.id === 'string' ? { agreementId: body.agreement.id } : {}),
-    ...(record.webhook_url ? { webhookUrl: record.webhook_url } : {}),
-  };
+  // Persist, then start: the record exists before anything can happen to the payment. A retry of
+  // an idempotent create that crashed half-way finds its record and (re)starts the workflow.
+  let stored = record;
   try {
-    await deps.temporal.workflow.start(CheckoutWorkflow, {
-      workflowId: checkoutWorkflowId(sessionId),
-      taskQueue: deps.config.temporal.taskQueue,
-      args: [input],
-      typedSearchAttributes: [
-        { key: MerchantId, value: merchant._id },
-        { key: PaymentStateAttr, value: 'created' },
-        ...(record.customer_id ? [{ key: CustomerId, value: record.customer_id }] : []),
-        ...(record.order_no ? [{ key: OrderNo, value: record.order_no }] : []),
-      ],
-      memo: { amount, currency_code: currency, merchant: merchant.name, order_no: record.order_no ?? null },
-    });
+    await deps.collections.payments.insertOne(record);
   } catch (error) {
-    await deps.collections.payments.deleteOne({ _id: sessionId }).catch(() => undefined);
+    if (!(error instanceof MongoServerError && error.code === 11000)) throw error;
+    stored = (await deps.collections.payments.findOne({ _id: sessionId })) ?? record;
+  }
+  try {
+    await startCheckout(deps, stored, merchant.name);
+  } catch (error) {
+    if (error instanceof WorkflowExecutionAlreadyStartedError) return stored;
+    if (!idempotencyKey) await deps.collections.payments.deleteOne({ _id: sessionId }).catch(() => undefined);
     throw detail(503, 'The payment engine is unavailable. Retry with the same Idempotency-Key.', {
       cause: (error as Error).name,
     });
   }
-  return record;
+  return stored;
+}
+
+/** What the workflow is given: ids and money, never personal data beyond the customer id. */
+export function checkoutInputOf(record: PaymentRecord, publicBaseUrl: string): CheckoutInput {
+  const agreementId = record.agreement?.id;
+  return {
+    sessionId: record._id,
+    merchantId: record.merchant_id,
+    ...(record.customer_id ? { customerId: record.customer_id } : {}),
+    ...(record.order_no ? { orderNo: record.order_no } : {}),
+    amount: record.amount,
+    currencyCode: record.currency_code,
+    paymentType: record.payment_type,
+    gateways: record.gateways,
+    expiresAt: record.expires_at,
+    returnUrl: `${publicBaseUrl}/checkout/${record._id}`,
+    ...(typeof agreementId === 'string' ? { agreementId } : {}),
+    ...(record.webhook_url ? { webhookUrl: record.webhook_url } : {}),
+  };
+}
+
+async function startCheckout(deps: PaymentDeps, record: PaymentRecord, merchantName: string): Promise<void> {
+  await deps.temporal.workflow.start(CheckoutWorkflow, {
+    workflowId: checkoutWorkflowId(record._id),
+    taskQueue: deps.config.temporal.taskQueue,
+    args: [checkoutInputOf(record, deps.config.publicBaseUrl)],
+    typedSearchAttributes: [
+      { key: MerchantId, value: record.merchant_id },
+      { key: PaymentStateAttr, value: 'created' },
+      ...(record.customer_id ? [{ key: CustomerId, value: record.customer_id }] : []),
+      ...(record.order_no ? [{ key: OrderNo, value: record.order_no }] : []),
+    ],
+    memo: {
+      amount: record.amount,
+      currency_code: record.currency_code,
+      merchant: merchantName,
+      order_no: record.order_no ?? null,
+    },
+  });
 }
 
 /** The merchant-facing representation of a payment. */

@@ -150,6 +150,19 @@ describe('Idempotency-Key', () => {
     expect(await h.collections.payments.countDocuments({ order_no: body.order_no })).toBe(1);
   });
 
+  it('a create retried after a crash lands on the same session, not a second one', async () => {
+    const body = newPayment();
+    const first = await h.merchant('POST', CREATE, body, { headers: { 'Idempotency-Key': 'k-crash' } });
+    // the process died before the idempotency record got its response
+    await h.collections.idempotency.deleteMany({ _id: { $regex: ':k-crash$' } });
+    const retry = await h.merchant('POST', CREATE, body, { headers: { 'Idempotency-Key': 'k-crash' } });
+    expect(retry.status).toBe(201);
+    expect(retry.body.session_id).toBe(first.body.session_id);
+    expect(await h.collections.payments.countDocuments({ order_no: body.order_no })).toBe(1);
+    const description = await h.temporal.workflow.getHandle(`checkout-${first.body.session_id}`).describe();
+    expect(description.status.name).toBe('RUNNING');
+  });
+
   it('keys are per merchant', async () => {
     const other = await h.request('POST', '/admin/v1/merchants', {
       body: { name: 'Other' },
