@@ -18,7 +18,8 @@ const RETENTION_MS = 24 * 3600 * 1000;
  */
 const STALE_RUNNING_MS = 60 * 1000;
 
-function canonical(value: unknown): string {
+/** JSON with sorted keys: equal for equal bodies whatever their key order. */
+export function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
   if (value && typeof value === 'object') {
     const entries = Object.keys(value as object)

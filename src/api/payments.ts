@@ -16,15 +16,23 @@ import { CheckoutWorkflow } from '../workflows/checkout';
 import { checkoutWorkflowId, type CheckoutInput } from '../workflows/definitions';
 import { CustomerId, MerchantId, OrderNo, PaymentStateAttr } from '../workflows/search-attributes';
 import { detail, fieldErrors } from './errors';
+import { canonical } from './idempotency';
 
 /**
  * 256 bits, hex: the session id is the customer's only capability. With an Idempotency-Key it is
  * an HMAC of the merchant and the key, so a create retried after a crash lands on the same
  * session instead of making a second one; without, it is random.
  */
-export function newSessionId(key: string, merchantId: string, idempotencyKey?: string): string {
-  if (!idempotencyKey) return randomBytes(32).toString('hex');
-  return createHmac('sha256', key).update(`session:${merchantId}:${idempotencyKey}`).digest('hex');
+export function newSessionId(
+  key: string,
+  merchantId: string,
+  idempotency?: { key: string; body: unknown },
+): string {
+  if (!idempotency) return randomBytes(32).toString('hex');
+  // The body is part of it: a key reused for another payment after 24 h makes a new session.
+  return createHmac('sha256', key)
+    .update(`session:${merchantId}:${idempotency.key}:${canonical(idempotency.body)}`)
+    .digest('hex');
 }
 
 export interface PaymentDeps {
@@ -75,7 +83,11 @@ export async function createPayment(
 
   const expirationTime = body.expiration_time ?? DEFAULT_EXPIRATION;
   const nowMs = Date.now();
-  const sessionId = newSessionId(deps.config.sessionIdKey, merchant._id, idempotencyKey);
+  const sessionId = newSessionId(
+    deps.config.sessionIdKey,
+    merchant._id,
+    idempotencyKey ? { key: idempotencyKey, body } : undefined,
+  );
   const { payment_instrument: _instrument, ...fields } = body;
   const record: PaymentRecord = {
     ...fields,
