@@ -10,6 +10,7 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 
+import { statusMessage } from '../domain/decline-messages';
 import type { PaymentRecord } from '../domain/payment';
 import {
   checkoutWorkflowId,
@@ -53,7 +54,7 @@ export async function submitAttempt(
       outcome ?? {
         result: 'pending',
         state: 'pending',
-        message: 'Your payment is being processed. This page will show the result.',
+        message: statusMessage('pending'),
         reference_number: '',
       }
     );

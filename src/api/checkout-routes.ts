@@ -4,6 +4,7 @@
  */
 import { Router } from 'express';
 
+import { customerMessage } from '../domain/decline-messages';
 import type { PaymentRecord } from '../domain/payment';
 import { isPayable } from '../domain/states';
 import { listCustomerCards, toCardView } from '../store/cards';
@@ -86,7 +87,10 @@ export function checkoutRoutes(deps: CheckoutDeps): Router {
             outcome: {
               result: last.result === 'canceled' ? 'failed' : last.result,
               state: record.state,
-              message: last.message,
+              message: customerMessage(
+                { ...last, charge_pending: last.result === 'pending' && !!last.charge_id },
+                record.language,
+              ),
               referenceNumber: last.reference_number,
               ...(record.redirect_url && !payable
                 ? { redirectUrl: redirectUrl(record, last.reference_number) }

@@ -9,6 +9,7 @@ import { rateLimit } from 'express-rate-limit';
 
 import type { AppConfig } from '../config';
 import { cvvLength, isValidCvv, validateCard } from '../domain/card';
+import { customerMessage } from '../domain/decline-messages';
 import { cardFingerprint } from '../domain/fingerprint';
 import type { PaymentRecord } from '../domain/payment';
 import { submitPaymentSchema, type SubmitPaymentRequest } from '../domain/schemas';
@@ -47,7 +48,9 @@ export function submitRoutes(deps: CheckoutDeps): Router {
         ? await newCardAttempt(deps, body)
         : await savedCardAttempt(deps, record, body);
     const outcome = await submitAttempt(checkoutHandle(deps.temporal, record._id), attempt, updateId);
-    res.json(withRedirect(record, outcome));
+    // The page shows `message` as it is: in the customer's language.
+    const message = customerMessage({ ...outcome, charge_pending: !!outcome.next_action }, record.language);
+    res.json(withRedirect(record, { ...outcome, message }));
   });
 
   return router;

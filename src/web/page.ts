@@ -151,10 +151,12 @@ function renderOutcome(view: CheckoutView, msg: Messages): string {
   const variant = outcomeVariant(state, outcome);
   const title = msg[outcomeTitleKey(state, outcome)];
   const message =
-    outcome?.message ||
-    (variant === 'closed' || variant === 'failed'
-      ? interpolate(msg.closed_body, { merchant: view.merchantName })
-      : '');
+    variant === 'success'
+      ? '' // the title says it all
+      : outcome?.message ||
+        (variant === 'closed' || variant === 'failed'
+          ? interpolate(msg.closed_body, { merchant: view.merchantName })
+          : '');
   const ref = outcome?.referenceNumber
     ? `<dl class="outcome__details"><dt>${e(msg.reference_number)}</dt><dd><bdi>${e(outcome.referenceNumber)}</bdi></dd></dl>`
     : '';

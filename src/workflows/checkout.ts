@@ -18,7 +18,7 @@ import {
 } from '@temporalio/workflow';
 
 import type { ChargeResult } from '../activities/types';
-import { declineMessage } from '../domain/decline-messages';
+import { declineMessage, statusMessage } from '../domain/decline-messages';
 import type { GatewayConfig } from '../domain/gateway-config';
 import type { Attempt, CardView, OperationRecord } from '../domain/payment';
 import { isClosed, isPayable, type PaymentState } from '../domain/states';
@@ -114,6 +114,7 @@ export async function CheckoutWorkflow(input: CheckoutInput): Promise<PaymentSta
     state,
     message: attempt.message,
     reference_number: attempt.reference_number,
+    ...(attempt.decline_code ? { decline_code: attempt.decline_code } : {}),
     ...(token && attempt.result === 'success' ? { token } : {}),
   });
 
@@ -132,7 +133,7 @@ export async function CheckoutWorkflow(input: CheckoutInput): Promise<PaymentSta
       attempts[index] = {
         ...record,
         result: 'success',
-        message: 'Payment successful.',
+        message: statusMessage('success'),
         charge_id: charge.chargeId,
       };
     } else {
@@ -298,7 +299,7 @@ export async function CheckoutWorkflow(input: CheckoutInput): Promise<PaymentSta
           attempts[index] = {
             ...attempts[index]!,
             charge_id: result.chargeId,
-            message: 'Authentication required.',
+            message: statusMessage('authentication_required'),
           };
           await persist();
           return {
@@ -414,7 +415,8 @@ export async function CheckoutWorkflow(input: CheckoutInput): Promise<PaymentSta
       attempts[index] = {
         ...attempts[index]!,
         result: 'failed',
-        message: 'Authentication was not completed.',
+        message: declineMessage('authentication_abandoned'),
+        decline_code: 'authentication_abandoned',
       };
       challenge = undefined;
     }

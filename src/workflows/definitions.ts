@@ -109,6 +109,7 @@ export interface AttemptOutcome {
   state: PaymentState;
   message: string;
   reference_number: string;
+  decline_code?: string;
   token?: CardView;
   next_action?: NextAction;
 }

@@ -217,6 +217,15 @@ it('a double-clicked Pay charges once', async () => {
   expect(charges).toHaveLength(1);
 });
 
+it("the customer reads the outcome in the page's language; the merchant's record stays English", async () => {
+  const { session_id } = await create({ language: 'ar' });
+  const res = await payWith(session_id, TEST_CARDS.insufficientFunds);
+  expect(res.body.message).toMatch(/[\u0600-\u06FF]/);
+  expect(res.body.decline_code).toBe('insufficient_funds');
+  const stored = await h.merchant('GET', `${CREATE}${session_id}/`);
+  expect(stored.body.attempts[0].message).toMatch(/insufficient funds/);
+});
+
 it('authorize-only gateways end in authorized', async () => {
   const { session_id } = await create({ pg_codes: ['ottu_pg_kwd_auth'] });
   const res = await submit(session_id, {

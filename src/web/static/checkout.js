@@ -666,7 +666,7 @@
           showOutcome(
             'success',
             titleForState(b.state, 'title_success'),
-            b.message,
+            null, // the title says it all
             b.reference_number,
             action.redirectUrl ? t('redirecting', { merchant: data.merchantName || '' }) : null,
           );
