@@ -2,11 +2,13 @@
 import type { Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 
-import { createApp } from './api/app';
+import { createApp, type AppDeps } from './api/app';
 import { encryptedDataConverterFromEnv } from './codec/data-converter';
 import { loadConfig, type AppConfig } from './config';
 import { HttpGateway } from './gateway/http-gateway';
 import { createLogger, type Logger } from './logger';
+import { instrumentGateway } from './metrics/payments';
+import { setServiceLabel } from './metrics/registry';
 import { collections, connectMongo, ensureIndexes } from './store/mongo';
 import { seedDemoMerchant } from './store/seed';
 
@@ -16,7 +18,11 @@ export interface ApiHandle {
   close(): Promise<void>;
 }
 
-export async function startApi(config: AppConfig, logger: Logger): Promise<ApiHandle> {
+export async function startApi(
+  config: AppConfig,
+  logger: Logger,
+  options: Pick<AppDeps, 'metrics'> = {},
+): Promise<ApiHandle> {
   const mongo = await connectMongo(config.mongoUri);
   await ensureIndexes(mongo.db);
   const c = collections(mongo.db);
@@ -27,8 +33,10 @@ export async function startApi(config: AppConfig, logger: Logger): Promise<ApiHa
     namespace: config.temporal.namespace,
     dataConverter: encryptedDataConverterFromEnv(),
   });
-  const gateway = new HttpGateway({ baseUrl: config.gateway.url, timeoutMs: config.gateway.timeoutMs });
-  const app = createApp({ config, db: mongo.db, collections: c, temporal, gateway, logger });
+  const gateway = instrumentGateway(
+    new HttpGateway({ baseUrl: config.gateway.url, timeoutMs: config.gateway.timeoutMs }),
+  );
+  const app = createApp({ config, db: mongo.db, collections: c, temporal, gateway, logger, ...options });
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(config.port, config.host, () => resolve(s));
   });
@@ -48,6 +56,7 @@ export async function startApi(config: AppConfig, logger: Logger): Promise<ApiHa
 if (require.main === module) {
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel, name: 'api' });
+  setServiceLabel('api');
   startApi(config, logger)
     .then((api) => {
       logger.info({ url: api.url }, 'api listening');

@@ -1,13 +1,17 @@
 /**
  * The worker process: runs CheckoutWorkflow / TokenChargeWorkflow and their activities.
+ * Logs (its own, the Temporal SDK's, workflows' and activities') are pino JSON lines; metrics
+ * (activities' and the SDK's worker metrics) are served on TOKENPAY_WORKER_METRICS_PORT.
  */
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 
 import { createActivities } from './activities';
 import { encryptedDataConverterFromEnv } from './codec/data-converter';
 import { loadConfig, type AppConfig } from './config';
 import { HttpGateway } from './gateway/http-gateway';
-import { createLogger } from './logger';
+import { createLogger, temporalLogger, type Logger } from './logger';
+import { metricsOptionsFromEnv, setServiceLabel } from './metrics/registry';
+import { startMetricsServer, type MetricsServer } from './metrics/server';
 import { collections, connectMongo, ensureIndexes } from './store/mongo';
 
 export interface WorkerHandle {
@@ -23,6 +27,36 @@ export function workflowSource(
   return bundlePath
     ? { workflowBundle: { codePath: bundlePath } }
     : { workflowsPath: require.resolve('./workflows') };
+}
+
+/**
+ * The process's Temporal Runtime (once, before any connection): SDK, Core, workflow and activity
+ * logs go to pino as JSON with the logger's redaction; with `sdkMetricsPort`, Core's worker
+ * metrics are exported in Prometheus format on that loopback port.
+ */
+export function installWorkerRuntime(
+  logger: Logger,
+  options: { logLevel?: string; sdkMetricsPort?: number } = {},
+): void {
+  const verbose = options.logLevel === 'debug' || options.logLevel === 'trace';
+  Runtime.install({
+    logger: temporalLogger(logger),
+    telemetryOptions: {
+      logging: { filter: { core: verbose ? 'INFO' : 'WARN', other: 'ERROR' }, forward: {} },
+      ...(options.sdkMetricsPort
+        ? {
+            metrics: {
+              prometheus: {
+                bindAddress: `127.0.0.1:${options.sdkMetricsPort}`,
+                countersTotalSuffix: true,
+                unitSuffix: true,
+                useSecondsForDurations: true,
+              },
+            },
+          }
+        : {}),
+    },
+  });
 }
 
 export async function startWorker(config: AppConfig): Promise<WorkerHandle> {
@@ -55,16 +89,37 @@ export async function startWorker(config: AppConfig): Promise<WorkerHandle> {
 if (require.main === module) {
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel, name: 'worker' });
-  startWorker(config)
-    .then((handle) => {
-      logger.info(
-        { taskQueue: config.temporal.taskQueue, temporal: config.temporal.address },
-        'worker started',
-      );
-      return handle.run;
-    })
-    .catch((error: unknown) => {
-      logger.error({ err: error }, 'worker failed');
-      process.exit(1);
-    });
+  const metrics = metricsOptionsFromEnv();
+  const metricsEnabled = metrics.workerPort !== 0;
+  setServiceLabel('worker');
+  installWorkerRuntime(logger, {
+    logLevel: config.logLevel,
+    ...(metricsEnabled ? { sdkMetricsPort: metrics.sdkPort } : {}),
+  });
+  let metricsServer: MetricsServer | undefined;
+  (async () => {
+    if (metricsEnabled) {
+      metricsServer = await startMetricsServer({
+        host: metrics.workerHost,
+        port: metrics.workerPort,
+        ...(metrics.token ? { token: metrics.token } : {}),
+        sources: [{ name: 'temporal_sdk', url: `http://127.0.0.1:${metrics.sdkPort}/metrics` }],
+      });
+    }
+    const handle = await startWorker(config);
+    logger.info(
+      {
+        taskQueue: config.temporal.taskQueue,
+        temporal: config.temporal.address,
+        metrics: metricsServer?.url ?? 'disabled',
+      },
+      'worker started',
+    );
+    await handle.run; // until SIGINT / SIGTERM (the Runtime's shutdown signals)
+    await metricsServer?.close();
+    logger.info('worker stopped');
+  })().catch((error: unknown) => {
+    logger.error({ err: error }, 'worker failed');
+    process.exit(1);
+  });
 }

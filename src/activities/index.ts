@@ -23,6 +23,7 @@ import {
   unlockByFingerprint,
 } from '../store/cards';
 import type { Collections } from '../store/mongo';
+import { countPaymentTransition, countWebhookAttempt, instrumentGateway } from '../metrics/payments';
 import { buildWebhookPayload, deliverWebhookOnce, recordDeliveryAttempt, signedPayload } from '../webhooks';
 import type {
   ChargeGatewayInput,
@@ -45,7 +46,8 @@ export interface ActivityDeps {
 }
 
 export function createActivities(deps: ActivityDeps) {
-  const { collections: c, gateway, db } = deps;
+  const { collections: c, db } = deps;
+  const gateway = instrumentGateway(deps.gateway);
   const now = deps.now ?? (() => new Date());
 
   return {
@@ -226,6 +228,7 @@ export function createActivities(deps: ActivityDeps) {
         ...(result.error ? { error: result.error } : {}),
         at: now(),
       });
+      countWebhookAttempt(event.kind, result.outcome, Context.current().info.attempt);
       if (result.outcome === 'retryable')
         throw new Error(`Webhook not delivered: ${result.error ?? result.status}`);
       if (result.outcome === 'rejected') {
@@ -237,7 +240,12 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     async recordPayment(sessionId: string, patch: PaymentPatch): Promise<void> {
-      await c.payments.updateOne({ _id: sessionId }, { $set: { ...patch, updated_at: now().toISOString() } });
+      const before = await c.payments.findOneAndUpdate(
+        { _id: sessionId },
+        { $set: { ...patch, updated_at: now().toISOString() } },
+        { returnDocument: 'before' }, // (FerretDB: no projection on findAndModify)
+      );
+      countPaymentTransition({ before, patch }); // metrics: counts the change, so retries don't double
     },
   };
 }

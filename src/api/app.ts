@@ -1,12 +1,23 @@
-/** The HTTP API: merchant, customer (checkout pages), admin and health routes. */
-import express, { type RequestHandler } from 'express';
+/** The HTTP API: merchant, customer (checkout pages), admin, health, metrics and API docs. */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import helmet from 'helmet';
+import { pinoHttp } from 'pino-http';
 import type { Client } from '@temporalio/client';
 import type { Db } from 'mongodb';
 
 import type { AppConfig } from '../config';
 import type { PaymentGateway } from '../gateway/port';
-import type { Logger } from '../logger';
+import { sessionIdIn, type Logger } from '../logger';
+import { answeredJson, httpMetrics, routeLabel } from '../metrics/http';
+import {
+  bearerAllowed,
+  exposition,
+  METRICS_CONTENT_TYPE,
+  metricsOptionsFromEnv,
+  type MetricsOptions,
+} from '../metrics/registry';
 import type { Collections } from '../store/mongo';
 import { staticDir } from '../web/static';
 import { EncryptionCodec } from '../codec/encryption-codec';
@@ -17,6 +28,8 @@ import { adminKeyAuthorizer, codecRoutes, devCodecAuthorizer } from './codec-rou
 import { detail, errorHandler } from './errors';
 import { healthRoutes } from './health-routes';
 import { merchantRoutes } from './merchant-routes';
+import { openApiRoutes } from './openapi/docs';
+import { buildOpenApiDocument, routeMatcher } from './openapi/document';
 
 export interface AppDeps {
   config: AppConfig;
@@ -25,6 +38,71 @@ export interface AppDeps {
   temporal: Client;
   gateway: PaymentGateway;
   logger: Logger;
+  /** /metrics options; from the environment (TOKENPAY_METRICS_TOKEN, ...) when not given */
+  metrics?: Pick<MetricsOptions, 'token' | 'workerUrl'>;
+}
+
+/** An incoming X-Request-Id is kept when it is this safe; otherwise one is generated. */
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+const PROPS_GIVEN = Symbol('tokenpay.logPropsGiven');
+const QUIET_PATHS = /^\/(?:healthz|readyz|metrics)$|^\/(?:static|docs)\//;
+
+const pathOf = (req: IncomingMessage): string =>
+  ((req as { originalUrl?: string }).originalUrl ?? req.url ?? '').split('?')[0] ?? '';
+
+/** The payment a request is about: in its path, or in the JSON it was answered with. */
+function sessionIdOf(req: IncomingMessage, res: ServerResponse): string | undefined {
+  return sessionIdIn(pathOf(req)) ?? sessionIdIn(answeredJson(res as express.Response)?.session_id);
+}
+
+/**
+ * One JSON line per request (pino-http) with `request_id`, the route pattern, status and
+ * duration, and `session_id` when the request is about a payment. Headers, bodies and query
+ * values that could carry card data or credentials are not serialized (and redacted by the
+ * logger if they were).
+ */
+function requestLogging(logger: Logger, match: (path: string) => string | undefined): RequestHandler {
+  return pinoHttp({
+    logger,
+    genReqId: (req, res) => {
+      const given = req.headers['x-request-id'];
+      const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+      res.setHeader('X-Request-Id', id);
+      return id;
+    },
+    // request_id on every line of the request: the completion line and handlers' `req.log` lines
+    quietReqLogger: true,
+    customAttributeKeys: { reqId: 'request_id', responseTime: 'duration_ms' },
+    // Called when the request starts and again when it ends: the second call adds only what the
+    // first could not know (a session id from the answer), so no key appears twice in a line.
+    customProps: (req, res) => {
+      const pathSession = sessionIdIn(pathOf(req));
+      const marked = req as { [PROPS_GIVEN]?: boolean };
+      if (!marked[PROPS_GIVEN]) {
+        marked[PROPS_GIVEN] = true;
+        return { route: routeLabel(pathOf(req), match), ...(pathSession ? { session_id: pathSession } : {}) };
+      }
+      const answered = sessionIdOf(req, res);
+      return !pathSession && answered ? { session_id: answered } : {};
+    },
+    serializers: {
+      req: (req: {
+        method: string;
+        url: string;
+        remoteAddress?: string;
+        headers: Record<string, unknown>;
+      }) => ({
+        method: req.method,
+        // a card number put in a URL by a misbehaving client is not logged either
+        url: String(req.url).replace(/(?<![0-9a-f])\d{12,19}(?![0-9a-f])/gi, '[redacted]'),
+        remote_address: req.remoteAddress,
+        user_agent: req.headers['user-agent'],
+      }),
+      res: (res: { statusCode: number }) => ({ status_code: res.statusCode }),
+    },
+    customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : 'info'),
+    autoLogging: { ignore: (req) => QUIET_PATHS.test(pathOf(req)) },
+  });
 }
 
 /** Bodies are JSON only: anything else is 415, which also stops cross-site form posts. */
@@ -43,6 +121,11 @@ const requireJson: RequestHandler = (req, _res, next) => {
 export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  const document = buildOpenApiDocument({ publicBaseUrl: deps.config.publicBaseUrl });
+  const metrics = deps.metrics ?? metricsOptionsFromEnv();
+  const matchRoute = routeMatcher(Object.keys(document.paths));
+  app.use(requestLogging(deps.logger, matchRoute));
+  app.use(httpMetrics(matchRoute));
   const gatewayOrigin = new URL(deps.config.gateway.url).origin;
   app.use(
     helmet({
@@ -61,6 +144,20 @@ export function createApp(deps: AppDeps): express.Express {
     }),
   );
   app.use('/static', express.static(staticDir, { maxAge: '1h', index: false }));
+  app.use(openApiRoutes(document));
+  app.get('/metrics', async (req, res) => {
+    if (!bearerAllowed(metrics.token, req.get('authorization'))) {
+      res.status(401).json({ detail: 'A valid bearer token is required for /metrics.' });
+      return;
+    }
+    const sources = metrics.workerUrl
+      ? [{ name: 'worker', url: metrics.workerUrl, token: metrics.token }]
+      : [];
+    res
+      .set('Cache-Control', 'no-store')
+      .type(METRICS_CONTENT_TYPE)
+      .send(await exposition(sources));
+  });
   app.use(
     healthRoutes({
       ...deps,
@@ -86,6 +183,12 @@ export function createApp(deps: AppDeps): express.Express {
   app.use((_req, res) => {
     res.status(404).json({ detail: 'Not found.' });
   });
-  app.use(errorHandler(deps.logger));
+  // Unhandled errors are logged with the request's logger: request_id and session_id included.
+  const logErrors: ErrorRequestHandler = (error, req, res, next) => {
+    const logger = (req as { log?: Logger }).log ?? deps.logger;
+    const sessionId = sessionIdOf(req, res);
+    errorHandler(sessionId ? logger.child({ session_id: sessionId }) : logger)(error, req, res, next);
+  };
+  app.use(logErrors);
   return app;
 }

@@ -37,6 +37,10 @@ async function main(): Promise<void> {
   const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), PUBLIC_BASE_URL: publicBaseUrl };
   // DEV-ONLY: the embedded UI on loopback may decode payloads without the admin key.
   env.TOKENPAY_CODEC_TRUST_UI_ORIGIN ??= '1';
+  // The API's /metrics appends the worker's (TOKENPAY_WORKER_METRICS_PORT, default 9464; 0 = off).
+  if (env.TOKENPAY_WORKER_METRICS_PORT !== '0') {
+    env.TOKENPAY_WORKER_METRICS_URL ??= `http://127.0.0.1:${env.TOKENPAY_WORKER_METRICS_PORT || 9464}/metrics`;
+  }
 
   try {
     const [temporal, mongo] = await Promise.all([

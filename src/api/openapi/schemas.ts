@@ -1,0 +1,294 @@
+/**
+ * Response and error shapes of the HTTP API as zod schemas, for the OpenAPI document. Request
+ * bodies are not repeated here: the document is generated from the zod schemas in
+ * src/domain/schemas.ts that validate them. The type checks at the bottom tie these schemas to
+ * the TypeScript types the routes return, and test/integrators validates real responses against
+ * the generated JSON Schemas.
+ */
+import { z } from 'zod';
+
+import type { CardView, OperationRecord, PaymentRecord } from '../../domain/payment';
+import { PAYMENT_STATES } from '../../domain/states';
+import type { GatewayConfig } from '../../domain/gateway-config';
+import type { NewMerchant } from '../../store/merchants';
+import type { AttemptOutcome, OperationOutcome } from '../../workflows/definitions';
+import type { SignedWebhookPayload } from '../../webhooks';
+import { currencyCodeSchema } from '../../domain/schemas';
+
+const decimal = z
+  .string()
+  .regex(/^\d+(\.\d+)?$/)
+  .describe('Decimal string in major units, e.g. "20.230".');
+const isoDateTime = z.string().describe('ISO-8601 timestamp (UTC).');
+
+export const paymentStateSchema = z.enum(PAYMENT_STATES).describe("Ottu's payment states (CONTRACT §3).");
+
+export const cardSchema = z
+  .object({
+    token: z.string().describe('tokenpay card token: charge it with §1.5 or the checkout page.'),
+    customer_id: z.string(),
+    brand: z.string().describe('Visa, Mastercard, Amex, ...'),
+    name_on_card: z.string(),
+    number: z.string().describe('Masked: "**** 4242". Never the full number.'),
+    expiry_month: z.string().describe('"01".."12"'),
+    expiry_year: z.string().describe('Two digits, e.g. "39".'),
+    pg_code: z.string(),
+    is_preferred: z.boolean(),
+    is_expired: z.boolean(),
+    cvv_required: z.boolean(),
+    agreements: z.array(z.string()).describe('Agreement ids this card is used for (auto-debit).'),
+  })
+  .describe('A saved card (Ottu User Cards API).');
+
+export const attemptSchema = z.object({
+  reference_number: z.string(),
+  result: z.enum(['success', 'failed', 'pending', 'canceled']),
+  message: z.string(),
+  pg_code: z.string(),
+  created_at: isoDateTime,
+  decline_code: z.string().optional().describe('Gateway decline code, e.g. insufficient_funds.'),
+  charge_id: z.string().optional().describe("The gateway's charge id."),
+  payment_method: z.enum(['card', 'token']),
+});
+
+export const operationRecordSchema = z.object({
+  operation: z.enum(['refund', 'capture', 'void', 'cancel', 'expire']),
+  result: z.enum(['success', 'failed']),
+  amount: decimal.optional(),
+  message: z.string(),
+  reference_number: z.string(),
+  created_at: isoDateTime,
+  gateway_reference: z.string().optional(),
+});
+
+const billingAddressOut = z.object({
+  line1: z.string().optional(),
+  line2: z.string().optional(),
+  city: z.string().optional(),
+  state: z.string().optional(),
+  country: z.string().optional(),
+  postal_code: z.string().optional(),
+});
+
+export const paymentSchema = z
+  .object({
+    session_id: z.string().describe('Unguessable id of the payment session (256 bits, hex).'),
+    checkout_url: z.url().describe('{PUBLIC_BASE_URL}/checkout/{session_id}: send the customer here.'),
+    type: z.enum(['payment_request', 'e_commerce']),
+    state: paymentStateSchema,
+    amount: decimal,
+    currency_code: currencyCodeSchema,
+    pg_codes: z.array(z.string()),
+    operation: z.enum(['purchase', 'authorize']).describe('From the gateway config of the first pg_code.'),
+    payment_type: z.enum(['one_off', 'auto_debit', 'save_card']),
+    language: z.enum(['en', 'ar']),
+    expiration_time: z.string().describe('"D HH:MM:SS" or "HH:MM:SS".'),
+    payment_methods: z.array(
+      z.object({
+        code: z.string(),
+        name: z.string(),
+        amount: decimal,
+        currency_code: currencyCodeSchema,
+        can_save_card: z.boolean(),
+      }),
+    ),
+    attempts: z.array(attemptSchema).describe('Every payment attempt, oldest first.'),
+    customer_id: z.string().optional(),
+    customer_email: z.string().optional(),
+    customer_phone: z.string().optional(),
+    customer_first_name: z.string().optional(),
+    customer_last_name: z.string().optional(),
+    billing_address: billingAddressOut.optional(),
+    order_no: z.string().optional(),
+    webhook_url: z.string().optional(),
+    redirect_url: z.string().optional(),
+    extra: z.record(z.string(), z.unknown()).optional().describe('Echoed back as given.'),
+    agreement: z.record(z.string(), z.unknown()).optional(),
+    token: cardSchema.optional().describe('The card saved or used by the successful attempt.'),
+    pg_code: z.string().optional().describe('The gateway config that took the payment.'),
+    operations: z.array(operationRecordSchema).optional(),
+    captured_amount: decimal.optional(),
+    refunded_amount: decimal.optional(),
+    created_at: isoDateTime,
+  })
+  .describe('A payment session as merchants see it (CONTRACT §1.1, §1.2).');
+
+export const webhookPayloadSchema = z
+  .object({
+    session_id: z.string(),
+    order_no: z.string().optional(),
+    state: paymentStateSchema,
+    result: z.enum(['success', 'failed', 'pending', 'canceled', 'error']),
+    operation: z.string().optional(),
+    amount: decimal,
+    currency_code: z.string(),
+    gateway_account: z.string().optional().describe('The pg_code.'),
+    gateway_name: z.string().optional(),
+    reference_number: z.string().optional(),
+    customer_id: z.string().optional(),
+    customer_first_name: z.string().optional(),
+    customer_last_name: z.string().optional(),
+    customer_email: z.string().optional(),
+    customer_phone: z.string().optional(),
+    customer_address_line1: z.string().optional(),
+    customer_address_line2: z.string().optional(),
+    customer_address_city: z.string().optional(),
+    customer_address_state: z.string().optional(),
+    customer_address_country: z.string().optional(),
+    customer_address_postal_code: z.string().optional(),
+    payment_type: z.enum(['one_off', 'auto_debit', 'save_card']),
+    token: cardSchema.optional(),
+    extra: z.record(z.string(), z.unknown()).optional(),
+    timestamp_utc: isoDateTime,
+    event_id: z.string().describe('Stable across retries of the same notification.'),
+    signature: z.string().describe("Hex HMAC-SHA256 with the merchant's webhook key (CONTRACT §4)."),
+  })
+  .describe('The webhook payload (CONTRACT §4); also the answer of merchant-initiated charges (§1.5).');
+
+export const webhookDeliveriesSchema = z.object({
+  deliveries: z.array(
+    z.object({
+      event_id: z.string(),
+      session_id: z.string(),
+      merchant_id: z.string(),
+      url: z.string(),
+      attempt: z.number().int().min(1),
+      outcome: z.enum(['delivered', 'retryable', 'rejected']),
+      status: z.number().int().optional().describe("The merchant endpoint's HTTP status."),
+      error: z.string().optional(),
+      at: isoDateTime,
+    }),
+  ),
+});
+
+export const operationResultSchema = z.object({
+  operation: z.enum(['refund', 'capture', 'void', 'cancel', 'expire']),
+  result: z.enum(['success', 'failed']),
+  state: paymentStateSchema,
+  amount: decimal.optional(),
+  message: z.string(),
+  reference_number: z.string().optional(),
+  session_id: z.string(),
+  order_no: z.string().optional(),
+  currency_code: z.string(),
+});
+
+export const operationRefusedSchema = z
+  .object({
+    detail: z.string(),
+    operation: z.enum(['refund', 'capture', 'void', 'cancel', 'expire']),
+    result: z.literal('failed'),
+  })
+  .describe('The operation is not possible in the payment’s state or for this amount.');
+
+export const submitResultSchema = z
+  .object({
+    result: z.enum(['success', 'failed', 'pending', 'canceled']),
+    state: paymentStateSchema,
+    message: z.string(),
+    reference_number: z.string(),
+    decline_code: z.string().optional().describe('Why the gateway declined, e.g. insufficient_funds.'),
+    redirect_url: z
+      .string()
+      .optional()
+      .describe("The merchant's redirect_url with session_id, order_no and reference_number."),
+    token: cardSchema.optional().describe('The card, when it was saved or used.'),
+    next_action: z
+      .object({ type: z.literal('redirect_to_url'), url: z.string() })
+      .optional()
+      .describe('3-D Secure: send the customer to url.'),
+  })
+  .describe('The outcome of this attempt (CONTRACT §2.2), answered in the same request.');
+
+export const newMerchantSchema = z.object({
+  merchant_id: z.string(),
+  name: z.string(),
+  api_key: z.string().describe('Shown once: only a hash is stored.'),
+  webhook_hmac_key: z.string(),
+});
+
+export const gatewayConfigResultSchema = z.object({
+  merchant_id: z.string(),
+  pg_code: z.string(),
+  name: z.string(),
+  currencies: z.array(currencyCodeSchema),
+  operation: z.enum(['purchase', 'authorize']),
+  tokenization_enabled: z.boolean(),
+  cvv_required: z.boolean(),
+  auto_debit_enabled: z.boolean(),
+  three_ds: z.enum(['never', 'challenge_if_required']),
+  max_attempts: z.number().int(),
+});
+
+export const healthSchema = z.object({ status: z.literal('ok') });
+export const readySchema = z.object({ status: z.literal('ready') });
+export const notReadySchema = z.object({
+  status: z.literal('not_ready'),
+  detail: z.string(),
+  failing: z
+    .record(z.string(), z.string())
+    .describe('The failing dependencies (temporal, mongodb, gateway, worker) and why.'),
+});
+
+/** 400: field errors nested like the request, `{"field": ["message"]}`. */
+export const fieldErrorsSchema: z.ZodType = z
+  .lazy(() => z.record(z.string(), z.union([z.array(z.string()), fieldErrorsSchema])))
+  .describe(
+    'Field errors, nested like the request body: {"amount": ["..."], "billing_address": {"country": ["..."]}}. Errors that belong to no field are under "non_field_errors"; some 400s carry {"detail"} instead.',
+  );
+
+/** Every other error: `{"detail": "message"}` (some carry more context, e.g. `state`). */
+export const errorDetailSchema = z
+  .looseObject({ detail: z.string() })
+  .describe('{"detail": "message"}; a few errors add context fields (e.g. `state` on a 409 submit).');
+
+/** Temporal's remote codec protocol (the codec endpoint's own validation lives in codec-routes.ts). */
+export const codecPayloadsSchema = z.object({
+  payloads: z.array(
+    z.object({
+      metadata: z.record(z.string(), z.string().describe('base64')).nullish(),
+      data: z.string().describe('base64').nullish(),
+    }),
+  ),
+});
+
+// Compile-time ties between these schemas and the types the routes return: a field added to
+// one side and not the other fails `tsc` (`true` is then not assignable to `false`). Keys are
+// compared too, since an extra optional field leaves two object types mutually assignable.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Matches<S extends z.ZodType, T> = [Same<z.output<S>, T>, Same<keyof z.output<S>, keyof T>] extends [
+  true,
+  true,
+]
+  ? true
+  : false;
+/** Only "what the route returns fits the schema", plus the same keys (currencyCodeSchema's output is string). */
+type Fits<S extends z.ZodType, T> = [
+  T extends z.output<S> ? true : false,
+  Same<keyof z.output<S>, keyof T>,
+] extends [true, true]
+  ? true
+  : false;
+/** The fields `paymentResponse` (src/api/payments.ts) answers with. */
+type PaymentResponseKeys =
+  | Exclude<
+      keyof PaymentRecord,
+      '_id' | 'gateways' | 'merchant_id' | 'expires_at' | 'charge_id' | 'updated_at'
+    >
+  | 'session_id'
+  | 'checkout_url'
+  | 'payment_methods';
+export type SchemaTypeChecks = [
+  Same<keyof z.output<typeof paymentSchema>, PaymentResponseKeys>,
+  Matches<typeof cardSchema, CardView>,
+  Matches<typeof operationRecordSchema, OperationRecord>,
+  Matches<typeof newMerchantSchema, NewMerchant>,
+  Matches<typeof submitResultSchema, AttemptOutcome & { redirect_url?: string }>,
+  Matches<
+    typeof operationResultSchema,
+    OperationOutcome & { session_id: string; order_no?: string; currency_code: string }
+  >,
+  Fits<typeof webhookPayloadSchema, SignedWebhookPayload>,
+  Fits<typeof gatewayConfigResultSchema, GatewayConfig & { merchant_id: string }>,
+];
+export const schemaTypeChecks: SchemaTypeChecks = [true, true, true, true, true, true, true, true];
