@@ -3,7 +3,18 @@ import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'coverage/', '.data/', 'test-artifacts/', 'src/web/static/'] },
+  {
+    ignores: [
+      'node_modules/',
+      'dist/',
+      'dist-bench/',
+      'dist-chaos/',
+      'coverage/',
+      '.data/',
+      'test-artifacts/',
+      'src/web/static/',
+    ],
+  },
   eslint.configs.recommended,
   ...tseslint.configs.recommended,
   {
