@@ -101,6 +101,20 @@ async function insertCards(
       for (let i = start; i < end; i++) docs.push(syntheticCard(i, now));
       const result = await tp.collections.cards.insertMany(docs, { ordered: false });
       inserted += result.insertedCount;
+      // …and their wallets (what saveCard keeps beside each card), one document per customer
+      const wallets = new Map<string, string[]>();
+      for (const doc of docs)
+        wallets.set(doc.customer_id, [...(wallets.get(doc.customer_id) ?? []), doc._id]);
+      await tp.collections.wallets.bulkWrite(
+        [...wallets].map(([customer, tokens]) => ({
+          updateOne: {
+            filter: { _id: `${DEMO_MERCHANT_ID}:${customer}` },
+            update: { $addToSet: { tokens: { $each: tokens } } },
+            upsert: true,
+          },
+        })),
+        { ordered: false },
+      );
       if (performance.now() - lastLog > 10_000) {
         lastLog = performance.now();
         options.log(`  … ${from + inserted} cards`);
@@ -185,6 +199,7 @@ async function measureList(
 export async function runCardList(tp: Tokenpay, options: CardListOptions): Promise<CardListPoint[]> {
   // Start from an empty collection: the tokenpay phase saved one card per payment.
   await tp.collections.cards.deleteMany({});
+  await tp.collections.wallets.deleteMany({});
   const deadline = Math.min(performance.now() + options.insertTimeLimitMs, options.deadline);
   const points: CardListPoint[] = [];
   let have = 0;

@@ -54,16 +54,23 @@ export async function saveCard(c: Collections, input: SaveCardInput, now: Date):
   };
   try {
     await c.cards.insertOne(doc);
+    await addToWallet(c, doc);
     return doc;
   } catch (error) {
     if (!(error instanceof MongoServerError) || error.code !== DUPLICATE_KEY) throw error;
   }
-  const key = {
-    merchant_id: input.merchantId,
-    customer_id: input.customerId,
-    pg_code: input.pgCode,
-    fingerprint: input.fingerprint,
-  };
+  // This customer saved this card here before: refresh that token.
+  const same = (card: SavedCardDoc): boolean =>
+    card.pg_code === input.pgCode && card.fingerprint === input.fingerprint;
+  const known = (await walletCards(c, input.merchantId, input.customerId)).find(same);
+  const key = known
+    ? { _id: known._id }
+    : {
+        merchant_id: input.merchantId,
+        customer_id: input.customerId,
+        pg_code: input.pgCode,
+        fingerprint: input.fingerprint,
+      };
   // Paying with the full card again also lifts a CVC lock.
   await c.cards.updateOne(key, {
     $set: {
@@ -79,8 +86,35 @@ export async function saveCard(c: Collections, input: SaveCardInput, now: Date):
   });
   const existing = await c.cards.findOne(key);
   if (!existing) throw new Error('saved card vanished during dedupe'); // deleted concurrently: retry
+  await addToWallet(c, existing); // heals a save that crashed between its two writes
   return existing;
 }
+
+const walletId = (merchantId: string, customerId: string): string => `${merchantId}:${customerId}`;
+
+async function addToWallet(c: Collections, card: SavedCardDoc): Promise<void> {
+  await c.wallets.updateOne(
+    { _id: walletId(card.merchant_id, card.customer_id) },
+    { $addToSet: { tokens: card._id } },
+    { upsert: true },
+  );
+}
+
+/** Every card in the customer's wallet, each read by `_id`. */
+async function walletCards(c: Collections, merchantId: string, customerId: string): Promise<SavedCardDoc[]> {
+  const wallet = await c.wallets.findOne({ _id: walletId(merchantId, customerId) });
+  const cards = await Promise.all(
+    (wallet?.tokens ?? []).slice(-MAX_CARDS_PER_CUSTOMER).map((token) => c.cards.findOne({ _id: token })),
+  );
+  // a token whose card is gone (deleted) or not this customer's is simply not there
+  return cards.filter(
+    (card): card is SavedCardDoc =>
+      !!card && card.merchant_id === merchantId && card.customer_id === customerId,
+  );
+}
+
+/** More than enough for a person; bounds the work of a listing. */
+const MAX_CARDS_PER_CUSTOMER = 100;
 
 export async function listCustomerCards(
   c: Collections,
@@ -88,15 +122,10 @@ export async function listCustomerCards(
   customerId: string,
   pgCodes?: string[],
 ): Promise<SavedCardDoc[]> {
-  return c.cards
-    .find({
-      merchant_id: merchantId,
-      customer_id: customerId,
-      ...(pgCodes ? { pg_code: { $in: pgCodes } } : {}),
-    })
-    .sort({ last_used_at: -1, _id: 1 })
-    .limit(100)
-    .toArray();
+  const cards = await walletCards(c, merchantId, customerId);
+  return cards
+    .filter((card) => !pgCodes || pgCodes.includes(card.pg_code))
+    .sort((a, b) => b.last_used_at.getTime() - a.last_used_at.getTime() || (a._id < b._id ? -1 : 1));
 }
 
 export async function findCard(
@@ -114,6 +143,9 @@ export async function deleteCard(
   token: string,
 ): Promise<boolean> {
   const result = await c.cards.deleteOne({ _id: token, merchant_id: merchantId, customer_id: customerId });
+  if (result.deletedCount === 1) {
+    await c.wallets.updateOne({ _id: walletId(merchantId, customerId) }, { $pull: { tokens: token } });
+  }
   return result.deletedCount === 1;
 }
 
@@ -173,8 +205,10 @@ export async function unlockByFingerprint(
   customerId: string,
   fingerprint: string,
 ): Promise<void> {
-  await c.cards.updateMany(
-    { merchant_id: merchantId, customer_id: customerId, fingerprint },
-    { $set: { cvc_failures: 0, locked_at: null } },
+  const copies = (await walletCards(c, merchantId, customerId)).filter(
+    (card) => card.fingerprint === fingerprint && (card.locked_at || card.cvc_failures),
   );
+  for (const card of copies) {
+    await c.cards.updateOne({ _id: card._id }, { $set: { cvc_failures: 0, locked_at: null } });
+  }
 }

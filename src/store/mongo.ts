@@ -47,6 +47,17 @@ export interface SavedCardDoc {
   locked_at?: Date | null;
 }
 
+/**
+ * The tokens a customer saved with a merchant, under one `_id`. Listing reads this document and
+ * the cards by `_id`, so its cost does not grow with the whole collection: FerretDB (the
+ * embedded store) only uses the `_id` index; on MongoDB the secondary index would serve too.
+ */
+export interface WalletDoc {
+  /** `${merchant_id}:${customer_id}` */
+  _id: string;
+  tokens: string[];
+}
+
 export interface IdempotencyDoc {
   _id: string;
   request_hash: string;
@@ -60,6 +71,7 @@ export interface Collections {
   gatewayConfigs: Collection<GatewayConfigDoc>;
   payments: Collection<PaymentRecord>;
   cards: Collection<SavedCardDoc>;
+  wallets: Collection<WalletDoc>;
   idempotency: Collection<IdempotencyDoc>;
 }
 
@@ -69,6 +81,7 @@ export function collections(db: Db): Collections {
     gatewayConfigs: db.collection<GatewayConfigDoc>('gateway_configs'),
     payments: db.collection<PaymentRecord>('payments'),
     cards: db.collection<SavedCardDoc>('cards'),
+    wallets: db.collection<WalletDoc>('wallets'),
     idempotency: db.collection<IdempotencyDoc>('idempotency_keys'),
   };
 }

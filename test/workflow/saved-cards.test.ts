@@ -3,6 +3,7 @@
  * gateway config, the CVC lockout, isolation between merchants and customers, the User Cards
  * API, merchant-initiated charges and save_card links — all on real services.
  */
+import { saveCard as storeSavedCard } from '../../src/store/cards';
 import { ADMIN_KEY, card, newPayment, startHarness, TEST_CARDS, type Harness } from '../support/harness';
 
 const CREATE = '/b/checkout/v1/pymt-txn/';
@@ -265,26 +266,30 @@ describe('User Cards API', () => {
     const customer = newCustomer();
     const visa = await saveCard(customer, TEST_CARDS.visa, KWD_CVV);
     const master = await saveCard(customer, TEST_CARDS.mastercard, KWD_NO_CVV);
-    await h.collections.cards.insertOne({
-      _id: `expired-${customer}`,
-      merchant_id: 'demo',
-      customer_id: customer,
-      pg_code: KWD_CVV,
-      gateway_ref: 'src_expired',
-      fingerprint: `fp-${customer}`,
-      brand: 'visa',
-      bin: '400000',
-      last4: '1111',
-      exp_month: '01',
-      exp_year: '20',
-      name_on_card: 'Old Card',
-      agreements: [],
-      created_at: new Date('2019-01-01'),
-      last_used_at: new Date('2019-01-01'),
-    });
+    // a card saved long ago that has expired since (saved through the store: no gateway would
+    // accept an expired card today)
+    const expired = await storeSavedCard(
+      h.collections,
+      {
+        merchantId: 'demo',
+        customerId: customer,
+        pgCode: KWD_CVV,
+        gatewayRef: 'src_expired',
+        fingerprint: `fp-${customer}`,
+        card: {
+          brand: 'visa',
+          bin: '400000',
+          last4: '1111',
+          exp_month: '01',
+          exp_year: '20',
+          name_on_card: 'Old Card',
+        },
+      },
+      new Date('2019-01-01'),
+    );
     const list = await h.merchant('POST', '/b/pbl/v2/card/', { type: 'sandbox', customer_id: customer });
     expect(list.status).toBe(200);
-    expect(list.body.map((c: { token: string }) => c.token)).toEqual([master, visa, `expired-${customer}`]);
+    expect(list.body.map((c: { token: string }) => c.token)).toEqual([master, visa, expired._id]);
     expect(list.body.map((c: { is_preferred: boolean }) => c.is_preferred)).toEqual([true, false, false]);
     expect(list.body.map((c: { cvv_required: boolean }) => c.cvv_required)).toEqual([false, true, true]);
     expect(list.body[2]).toMatchObject({
@@ -302,7 +307,7 @@ describe('User Cards API', () => {
       customer_id: customer,
       pg_codes: [KWD_CVV],
     });
-    expect(again.body.map((c: { token: string }) => c.token)).toEqual([visa, `expired-${customer}`]);
+    expect(again.body.map((c: { token: string }) => c.token)).toEqual([visa, expired._id]);
     expect(again.body[0].is_preferred).toBe(true);
   });
 
