@@ -32,6 +32,8 @@ const envSchema = z.object({
   TOKENPAY_DEMO_WEBHOOK_KEY: z.string().min(8).default(DEV_DEFAULTS.demoWebhookKey),
   TOKENPAY_SUBMIT_RATE_PER_IP: z.coerce.number().int().positive().default(120),
   TOKENPAY_SUBMIT_RATE_PER_SESSION: z.coerce.number().int().positive().default(20),
+  /** failed Api-Key / Admin-Key attempts per client IP per minute before that IP gets 429s */
+  TOKENPAY_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().positive().default(30),
   /** comma-separated Temporal UI origins allowed to call the codec endpoint */
   TOKENPAY_CODEC_ORIGINS: z.string().default('http://127.0.0.1:8233,http://localhost:8233'),
   /** DEV-ONLY: trust the UI's browser Origin instead of requiring the admin key */
@@ -53,7 +55,12 @@ export interface AppConfig {
   sessionIdKey: string;
   seedDemo: boolean;
   demo: { apiKey: string; webhookKey: string };
-  rateLimits: { submitPerIpPerMinute: number; submitPerSessionPerMinute: number };
+  rateLimits: {
+    submitPerIpPerMinute: number;
+    submitPerSessionPerMinute: number;
+    /** failed authentications per client IP per minute (Api-Key and Admin-Key) */
+    authFailuresPerMinute: number;
+  };
   codec: { uiOrigins: string[]; trustUiOrigin: boolean };
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
 }
@@ -85,6 +92,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     rateLimits: {
       submitPerIpPerMinute: e.TOKENPAY_SUBMIT_RATE_PER_IP,
       submitPerSessionPerMinute: e.TOKENPAY_SUBMIT_RATE_PER_SESSION,
+      authFailuresPerMinute: e.TOKENPAY_AUTH_FAILURES_PER_MINUTE,
     },
     codec: {
       uiOrigins: e.TOKENPAY_CODEC_ORIGINS.split(',')

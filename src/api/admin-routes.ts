@@ -5,12 +5,12 @@ import { createMerchantSchema, gatewayConfigSchema } from '../domain/schemas';
 import type { CurrencyCode } from '../domain/money';
 import { createMerchant, putGatewayConfig, toGatewayConfig } from '../store/merchants';
 import type { Collections } from '../store/mongo';
-import { adminAuth } from './auth';
+import { adminAuth, type AuthFailureGuard } from './auth';
 import { notFound } from './errors';
 
-export function adminRoutes(c: Collections, adminKey: string): Router {
+export function adminRoutes(c: Collections, adminKey: string, guard?: AuthFailureGuard): Router {
   const router = Router();
-  router.use('/admin', adminAuth(adminKey));
+  router.use('/admin', adminAuth(adminKey, guard));
 
   router.post('/admin/v1/merchants', async (req, res) => {
     const { name } = createMerchantSchema.parse(req.body);

@@ -23,6 +23,7 @@ import { staticDir } from '../web/static';
 import { EncryptionCodec } from '../codec/encryption-codec';
 import { loadCodecKeys } from '../codec/keys';
 import { adminRoutes } from './admin-routes';
+import { createAuthFailureGuard } from './auth';
 import { checkoutRoutes } from './checkout-routes';
 import { adminKeyAuthorizer, codecRoutes, devCodecAuthorizer } from './codec-routes';
 import { detail, errorHandler } from './errors';
@@ -118,6 +119,28 @@ const requireJson: RequestHandler = (req, _res, next) => {
   next();
 };
 
+/** No contract body nests deeper than a few levels; deeper ones are refused before any code recurses. */
+const MAX_JSON_DEPTH = 32;
+
+function jsonDepthExceeds(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length) {
+    const [node, depth] = stack.pop()!;
+    if (node === null || typeof node !== 'object') continue;
+    if (depth >= max) return true;
+    for (const child of Object.values(node)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
+const limitJsonDepth =
+  (max: number): RequestHandler =>
+  (req, _res, next) => {
+    if (jsonDepthExceeds(req.body, max))
+      throw detail(400, `The request body is nested deeper than ${max} levels.`);
+    next();
+  };
+
 export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
@@ -177,9 +200,14 @@ export function createApp(deps: AppDeps): express.Express {
   );
   app.use(requireJson);
   app.use(express.json({ limit: '64kb', strict: true }));
-  app.use(adminRoutes(deps.collections, deps.config.adminKey));
+  app.use(limitJsonDepth(MAX_JSON_DEPTH));
+  // One budget of failed key attempts per IP across the merchant and admin APIs.
+  const authGuard = createAuthFailureGuard({
+    failuresPerMinute: deps.config.rateLimits.authFailuresPerMinute,
+  });
+  app.use(adminRoutes(deps.collections, deps.config.adminKey, authGuard));
   app.use(checkoutRoutes(deps));
-  app.use('/b', merchantRoutes(deps));
+  app.use('/b', merchantRoutes({ ...deps, authGuard }));
   app.use((_req, res) => {
     res.status(404).json({ detail: 'Not found.' });
   });

@@ -7,12 +7,38 @@ import { randomUUID } from 'node:crypto';
 import type { PaymentRecord } from '../domain/payment';
 import { isPayable } from '../domain/states';
 import { findCard, isLocked } from '../store/cards';
+import { listGatewayConfigs } from '../store/merchants';
 import type { MerchantDoc } from '../store/mongo';
 import { buildWebhookPayload, signedPayload, type SignedWebhookPayload } from '../webhooks';
 import { paymentEventId } from '../workflows/definitions';
 import { checkoutHandle, submitAttempt } from './attempts';
 import type { CheckoutDeps } from './checkout-session';
 import { detail, fieldErrors, notFound } from './errors';
+
+/**
+ * The refusals of a merchant-initiated charge that depend only on the card, the customer and the
+ * gateway configs: checked before a one-step create makes a payment, so a refused charge leaves
+ * no session behind.
+ */
+export async function assertChargeable(
+  deps: CheckoutDeps,
+  merchant: MerchantDoc,
+  payment: { customerId?: string; pgCodes: string[]; paymentType?: string },
+  token: string,
+): Promise<void> {
+  if (!payment.customerId) throw fieldErrors({ customer_id: ['Required to charge a saved card.'] });
+  if (payment.paymentType === 'save_card') throw detail(422, 'A save_card payment cannot be charged.');
+  const card = await findCard(deps.collections, merchant._id, token);
+  if (!card || card.customer_id !== payment.customerId) throw notFound('No saved card with this token.');
+  const config = payment.pgCodes.includes(card.pg_code)
+    ? (await listGatewayConfigs(deps.collections, merchant._id)).find((g) => g.pg_code === card.pg_code)
+    : undefined;
+  if (!config)
+    throw fieldErrors({ token: ['This card was saved for a payment method this payment does not offer.'] });
+  if (!config.auto_debit_enabled) throw detail(422, `Auto-debit is not enabled for ${config.pg_code}.`);
+  if (config.cvv_required) throw detail(422, `${config.pg_code} requires the CVV: the customer must pay.`);
+  if (isLocked(card)) throw detail(423, 'This saved card is locked.');
+}
 
 export async function chargeSavedCard(
   deps: CheckoutDeps,

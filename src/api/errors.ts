@@ -49,6 +49,18 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       res.status(parserError.status).json({ detail: 'The request body could not be read.' });
       return;
     }
+    // Client errors raised by express itself (a path parameter that is not valid percent-encoding)
+    // or by body-parser without a `type` (a gzip body that does not inflate).
+    const status = (error as { status?: unknown })?.status;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      res.status(status).json({
+        detail:
+          error instanceof URIError
+            ? 'The URL is not valid percent-encoding.'
+            : 'The request could not be read.',
+      });
+      return;
+    }
     logger.error({ err: error, method: req.method, path: req.route?.path ?? 'unmatched' }, 'unhandled error');
     res
       .status(500)

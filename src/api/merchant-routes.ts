@@ -6,22 +6,36 @@ import { autoDebitSchema, createPaymentSchema, listCardsSchema, operationSchema 
 import { listDeliveries } from '../webhooks';
 import { deleteCard, listCustomerCards, toCardView } from '../store/cards';
 import { listGatewayConfigs } from '../store/merchants';
-import { merchantAuth, merchantOf } from './auth';
-import { chargeSavedCard } from './auto-debit';
+import { merchantAuth, merchantOf, type AuthFailureGuard } from './auth';
+import { assertChargeable, chargeSavedCard } from './auto-debit';
 import { runOperation } from './operations';
 import { detail, notFound } from './errors';
 import { idempotency } from './idempotency';
 import type { CheckoutDeps } from './checkout-session';
 import { createPayment, paymentResponse, type PaymentDeps } from './payments';
 
-export function merchantRoutes(deps: PaymentDeps & CheckoutDeps & { db: Db }): Router {
+export function merchantRoutes(
+  deps: PaymentDeps & CheckoutDeps & { db: Db; authGuard?: AuthFailureGuard },
+): Router {
   const router = Router();
   const c = deps.collections;
-  router.use(merchantAuth(c));
+  router.use(merchantAuth(c, deps.authGuard));
 
   router.post('/checkout/v1/pymt-txn/', idempotency(c), async (req, res) => {
     const body = createPaymentSchema.parse(req.body);
     const merchant = merchantOf(req);
+    if (body.payment_instrument) {
+      await assertChargeable(
+        deps,
+        merchant,
+        {
+          ...(body.customer_id ? { customerId: body.customer_id } : {}),
+          pgCodes: body.pg_codes,
+          ...(body.payment_type ? { paymentType: body.payment_type } : {}),
+        },
+        body.payment_instrument.payload.token,
+      );
+    }
     const record = await createPayment(deps, merchant, body, req.get('idempotency-key'));
     if (body.payment_instrument) {
       // One step: create, then charge the saved card; the answer is the charge's result.

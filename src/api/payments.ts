@@ -25,13 +25,17 @@ import { canonical } from './idempotency';
  */
 export function newSessionId(
   key: string,
-  merchantId: string,
+  merchant: Pick<MerchantDoc, '_id' | 'api_key_hash'>,
   idempotency?: { key: string; body: unknown },
 ): string {
   if (!idempotency) return randomBytes(32).toString('hex');
-  // The body is part of it: a key reused for another payment after 24 h makes a new session.
+  // Idempotency keys are often order numbers: the merchant's own secret (its API key's hash) is
+  // mixed in so nobody outside can compute a checkout link, even with a leaked server key. The
+  // body is part of it: a key reused for another payment after 24 h makes a new session.
   return createHmac('sha256', key)
-    .update(`session:${merchantId}:${idempotency.key}:${canonical(idempotency.body)}`)
+    .update(
+      `session:${merchant._id}:${merchant.api_key_hash}:${idempotency.key}:${canonical(idempotency.body)}`,
+    )
     .digest('hex');
 }
 
@@ -85,7 +89,7 @@ export async function createPayment(
   const nowMs = Date.now();
   const sessionId = newSessionId(
     deps.config.sessionIdKey,
-    merchant._id,
+    merchant,
     idempotencyKey ? { key: idempotencyKey, body } : undefined,
   );
   const { payment_instrument: _instrument, ...fields } = body;

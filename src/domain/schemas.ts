@@ -29,11 +29,45 @@ export const billingAddressSchema = z.object({
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'Enter a valid http(s) URL.' }).max(2048);
 
-export const agreementSchema = z.looseObject({
-  id: text(128),
-  type: optionalText(64),
-  frequency: optionalText(64),
-});
+/**
+ * Free-form JSON the engine stores as given (`extra`, an agreement's own fields): it must be
+ * storable in MongoDB and FerretDB alike: no key starting with "$", containing "." or NUL, or
+ * spelled "__proto__"; no array directly inside an array (FerretDB); at most 8 levels deep.
+ */
+export function storableJsonProblem(value: unknown, maxDepth = 8): string | undefined {
+  const stack: [unknown, number, boolean][] = [[value, 0, false]];
+  while (stack.length) {
+    const [node, depth, inArray] = stack.pop()!;
+    if (node === null || typeof node !== 'object') continue;
+    if (depth > maxDepth) return `Nest at most ${maxDepth} levels deep.`;
+    if (Array.isArray(node)) {
+      if (inArray) return 'Arrays cannot contain arrays.';
+      for (const item of node) stack.push([item, depth + 1, true]);
+      continue;
+    }
+    for (const [key, child] of Object.entries(node)) {
+      if (key.startsWith('$') || key.includes('.') || key.includes('\u0000') || key === '__proto__') {
+        return `Keys cannot start with "$" or contain "." or NUL (${JSON.stringify(key.slice(0, 32))}).`;
+      }
+      stack.push([child, depth + 1, false]);
+    }
+  }
+  return undefined;
+}
+
+const storable = <T extends z.ZodType>(schema: T) =>
+  schema.superRefine((value, ctx) => {
+    const problem = storableJsonProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
+export const agreementSchema = storable(
+  z.looseObject({
+    id: text(128),
+    type: optionalText(64),
+    frequency: optionalText(64),
+  }),
+);
 
 export const createPaymentSchema = z
   .object({
@@ -55,7 +89,7 @@ export const createPaymentSchema = z
     webhook_url: httpUrl.optional(),
     redirect_url: httpUrl.optional(),
     language: z.enum(['en', 'ar']).optional(),
-    extra: z.record(z.string(), z.unknown()).optional(),
+    extra: storable(z.record(z.string(), z.unknown())).optional(),
     payment_type: z.enum(['one_off', 'auto_debit', 'save_card']).optional(),
     agreement: agreementSchema.optional(),
     payment_instrument: z
@@ -151,15 +185,22 @@ export function toFieldErrors(error: z.ZodError): FieldErrors {
   return out;
 }
 
+/** Own properties only, defined (not assigned): a key like "__proto__" stays a plain field. */
+const ownField = (node: FieldErrors, key: string): FieldErrors[string] | undefined =>
+  Object.prototype.hasOwnProperty.call(node, key) ? node[key] : undefined;
+const setField = (node: FieldErrors, key: string, value: FieldErrors[string]): void => {
+  Object.defineProperty(node, key, { value, enumerable: true, writable: true, configurable: true });
+};
+
 export function addFieldError(out: FieldErrors, path: string[], message: string): FieldErrors {
   let node = out;
   path.slice(0, -1).forEach((key) => {
-    const next = node[key];
-    if (!next || Array.isArray(next)) node[key] = {};
-    node = node[key] as FieldErrors;
+    let next = ownField(node, key);
+    if (!next || Array.isArray(next)) setField(node, key, (next = {}));
+    node = next;
   });
   const leaf = path[path.length - 1] ?? 'non_field_errors';
-  const existing = node[leaf];
-  node[leaf] = Array.isArray(existing) ? [...existing, message] : [message];
+  const existing = ownField(node, leaf);
+  setField(node, leaf, Array.isArray(existing) ? [...existing, message] : [message]);
   return out;
 }
