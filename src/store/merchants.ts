@@ -3,6 +3,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 
 import type { GatewayConfig } from '../domain/gateway-config';
 import type { Collections, GatewayConfigDoc, MerchantDoc } from './mongo';
+import { TtlCache } from './ttl-cache';
 
 export function hashApiKey(apiKey: string): string {
   return createHash('sha256').update(apiKey, 'utf8').digest('hex');
@@ -44,8 +45,24 @@ export async function createMerchant(
   return merchant;
 }
 
+/** Read on every merchant request, changed by admins: cached briefly per store. */
+const CACHE_TTL_MS = 5_000;
+const caches = new WeakMap<
+  Collections,
+  { merchants: TtlCache<MerchantDoc>; configs: TtlCache<GatewayConfig[]> }
+>();
+function cachesOf(c: Collections) {
+  let found = caches.get(c);
+  if (!found) {
+    found = { merchants: new TtlCache(CACHE_TTL_MS), configs: new TtlCache(CACHE_TTL_MS) };
+    caches.set(c, found);
+  }
+  return found;
+}
+
 export async function findMerchantByApiKey(c: Collections, apiKey: string): Promise<MerchantDoc | null> {
-  return c.merchants.findOne({ api_key_hash: hashApiKey(apiKey) });
+  const hash = hashApiKey(apiKey);
+  return cachesOf(c).merchants.get(hash, () => c.merchants.findOne({ api_key_hash: hash }));
 }
 
 export async function putGatewayConfig(
@@ -60,12 +77,16 @@ export async function putGatewayConfig(
     updated_at: new Date(),
   };
   await c.gatewayConfigs.replaceOne({ _id: doc._id }, doc, { upsert: true });
+  cachesOf(c).configs.delete(merchantId);
   return doc;
 }
 
 export async function listGatewayConfigs(c: Collections, merchantId: string): Promise<GatewayConfig[]> {
-  const docs = await c.gatewayConfigs.find({ merchant_id: merchantId }).toArray();
-  return docs.map(toGatewayConfig);
+  const configs = await cachesOf(c).configs.get(merchantId, async () => {
+    const docs = await c.gatewayConfigs.find({ merchant_id: merchantId }).toArray();
+    return docs.map(toGatewayConfig);
+  });
+  return configs ?? [];
 }
 
 export function toGatewayConfig(doc: GatewayConfigDoc): GatewayConfig {
