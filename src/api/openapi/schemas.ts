@@ -230,11 +230,21 @@ export const notReadySchema = z.object({
     .describe('The failing dependencies (temporal, mongodb, gateway, worker) and why.'),
 });
 
-/** 400: field errors nested like the request, `{"field": ["message"]}`. */
+/**
+ * 400: field errors nested like the request, `{"field": ["message"]}`; or, when the request is
+ * refused before its fields are looked at (a body that is not JSON or nests too deep, an
+ * Idempotency-Key that is too long: src/api/errors.ts, app.ts, idempotency.ts), `{"detail"}`.
+ * The recursion goes through this schema itself: JSON Schema can only name registered schemas.
+ */
 export const fieldErrorsSchema: z.ZodType = z
-  .lazy(() => z.record(z.string(), z.union([z.array(z.string()), fieldErrorsSchema])))
+  .lazy(() =>
+    z.union([
+      z.record(z.string(), z.union([z.array(z.string()), fieldErrorsSchema])),
+      z.strictObject({ detail: z.string() }),
+    ]),
+  )
   .describe(
-    'Field errors, nested like the request body: {"amount": ["..."], "billing_address": {"country": ["..."]}}. Errors that belong to no field are under "non_field_errors"; some 400s carry {"detail"} instead.',
+    'Field errors, nested like the request body: {"amount": ["..."], "billing_address": {"country": ["..."]}}. Errors that belong to no field are under "non_field_errors". A request refused before its fields are read (a body that is not JSON or nests too deep, an Idempotency-Key longer than 255 characters) gets {"detail": "message"} instead.',
   );
 
 /** Every other error: `{"detail": "message"}` (some carry more context, e.g. `state`). */
