@@ -47,7 +47,11 @@ export async function runOperation(
   if (closing !== isPayable(record.state)) {
     throw refused(body.operation, `A ${record.state} payment cannot be ${pastTense(body.operation)}.`);
   }
-  const request = { operation: body.operation, ...(amount ? { amount } : {}) };
+  const request = {
+    operation: body.operation,
+    ...(amount ? { amount } : {}),
+    ...(trackingKey ? { requestKey: trackingKey } : {}),
+  };
   const updateOptions = {
     args: [request] as [typeof request],
     ...(trackingKey ? { updateId: `op-${trackingKey}` } : {}),

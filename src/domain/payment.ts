@@ -72,6 +72,8 @@ export interface OperationRecord {
   reference_number: string;
   created_at: string;
   gateway_reference?: string;
+  /** the merchant's Idempotency-Key / Tracking-Key, so a retry finds this operation */
+  request_key?: string;
 }
 
 /** The MongoDB record of a payment: the system of record that outlives Temporal's retention. */

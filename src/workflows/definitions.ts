@@ -135,6 +135,8 @@ export interface OperationRequest {
   operation: OperationKind;
   /** decimal string in major units; refund and capture (default: all that remains) */
   amount?: string;
+  /** the merchant's Idempotency-Key / Tracking-Key: a repeat returns the recorded result */
+  requestKey?: string;
 }
 
 /** The answer of an operation (CONTRACT §1.6). */

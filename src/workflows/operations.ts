@@ -45,6 +45,19 @@ export async function PaymentOperationsWorkflow(input: PaymentOperationsInput): 
   async function apply(request: OperationRequest): Promise<OperationOutcome> {
     payment ??= await storeActivities.loadPaymentForOperations(input.sessionId);
     const p = payment;
+    // A retry of an operation that already happened (its answer lost to a crash) gets the
+    // recorded result, even in a later run of this workflow: the record is in MongoDB.
+    const done = request.requestKey && p.operations.find((o) => o.request_key === request.requestKey);
+    if (done) {
+      return {
+        operation: done.operation,
+        result: done.result,
+        state: p.state,
+        ...(done.amount ? { amount: done.amount } : {}),
+        message: done.message,
+        reference_number: done.reference_number,
+      };
+    }
     const check = decide(p, request);
     if ('refusal' in check) throw ApplicationFailure.nonRetryable(check.refusal, 'OperationRefused');
 
@@ -77,6 +90,7 @@ export async function PaymentOperationsWorkflow(input: PaymentOperationsInput): 
       reference_number: reference,
       created_at: workflowNowIso(),
       gateway_reference: gatewayReference,
+      ...(request.requestKey ? { request_key: request.requestKey } : {}),
     };
     payment = { ...p, ...check.next, operations: [...p.operations, record] };
     await storeActivities.recordPayment(p.sessionId, {

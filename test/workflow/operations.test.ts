@@ -119,6 +119,18 @@ describe('refund', () => {
     expect((await ledgerFor(sessionId)).filter((e) => e.type === 'refund')).toHaveLength(1);
   });
 
+  it('a refund retried after a crash returns the recorded result, not a second refund', async () => {
+    const sessionId = await paidPayment();
+    const body = { operation: 'refund', session_id: sessionId, amount: '7.000' };
+    const first = await operation(body, { 'Tracking-Key': `crash-${sessionId}` });
+    // the API died before its idempotency record got the answer
+    await h.collections.idempotency.deleteMany({ _id: { $regex: `crash-${sessionId}$` } });
+    const retry = await operation(body, { 'Tracking-Key': `crash-${sessionId}` });
+    expect(retry.status).toBe(200);
+    expect(retry.body).toMatchObject({ result: 'success', reference_number: first.body.reference_number });
+    expect((await ledgerFor(sessionId)).filter((e) => e.type === 'refund')).toHaveLength(1);
+  });
+
   it('finds the payment by order_no; 404 for an unknown one; 400 for bad input', async () => {
     const created = await h.merchant('POST', CREATE, newPayment({ order_no: `ord-${Date.now()}` }));
     await h.request('POST', `/checkout/${created.body.session_id}/submit`, {

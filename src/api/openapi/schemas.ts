@@ -59,6 +59,10 @@ export const operationRecordSchema = z.object({
   reference_number: z.string(),
   created_at: isoDateTime,
   gateway_reference: z.string().optional(),
+  request_key: z
+    .string()
+    .optional()
+    .describe('The Idempotency-Key or Tracking-Key the operation was requested with.'),
 });
 
 const billingAddressOut = z.object({
