@@ -3,6 +3,7 @@
  * Logs (its own, the Temporal SDK's, workflows' and activities') are pino JSON lines; metrics
  * (activities' and the SDK's worker metrics) are served on TOKENPAY_WORKER_METRICS_PORT.
  */
+import net from 'node:net';
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 
 import { createActivities } from './activities';
@@ -86,24 +87,43 @@ export async function startWorker(config: AppConfig): Promise<WorkerHandle> {
   };
 }
 
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = net.createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+  });
+}
+
 if (require.main === module) {
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel, name: 'worker' });
   const metrics = metricsOptionsFromEnv();
   const metricsEnabled = metrics.workerPort !== 0;
   setServiceLabel('worker');
-  installWorkerRuntime(logger, {
-    logLevel: config.logLevel,
-    ...(metricsEnabled ? { sdkMetricsPort: metrics.sdkPort } : {}),
-  });
   let metricsServer: MetricsServer | undefined;
   (async () => {
+    // Metrics are worth having, never worth a worker that does not run: a taken port (another
+    // worker on this host) costs the metrics, not the payments.
+    const sdkMetrics = metricsEnabled && (await portIsFree(metrics.sdkPort));
+    if (metricsEnabled && !sdkMetrics) {
+      logger.warn({ port: metrics.sdkPort }, 'SDK metrics port in use: Temporal SDK metrics disabled');
+    }
+    installWorkerRuntime(logger, {
+      logLevel: config.logLevel,
+      ...(sdkMetrics ? { sdkMetricsPort: metrics.sdkPort } : {}),
+    });
     if (metricsEnabled) {
       metricsServer = await startMetricsServer({
         host: metrics.workerHost,
         port: metrics.workerPort,
         ...(metrics.token ? { token: metrics.token } : {}),
-        sources: [{ name: 'temporal_sdk', url: `http://127.0.0.1:${metrics.sdkPort}/metrics` }],
+        sources: sdkMetrics
+          ? [{ name: 'temporal_sdk', url: `http://127.0.0.1:${metrics.sdkPort}/metrics` }]
+          : [],
+      }).catch((error: unknown) => {
+        logger.warn({ err: error, port: metrics.workerPort }, 'worker metrics endpoint not started');
+        return undefined;
       });
     }
     const handle = await startWorker(config);
