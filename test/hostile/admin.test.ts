@@ -6,17 +6,13 @@ import { ADMIN_KEY, startHarness, type Harness } from '../support/harness';
 import {
   expectAlive,
   expectNoFailures,
-  leafCases,
-  nestingCases,
   newStats,
-  prototypeCases,
   runCase,
   summary,
-  transportCases,
-  unknownFieldCases,
   type BodyEndpoint,
   type Outcome,
   type Stats,
+  standardHostileCases,
 } from './support';
 
 jest.setTimeout(600_000);
@@ -85,37 +81,7 @@ describe('hostile input: admin API', () => {
     expect(res.status).toBe(200);
   });
 
-  it.each([createMerchant, putGateway])('$name: transport (size, content type, JSON)', async (e) => {
-    await expectNoFailures(stats, () => transportCases(h, e, stats));
-  });
-
-  it.each([createMerchant, putGateway])('$name: deep nesting', async (e) => {
-    await expectNoFailures(stats, () => nestingCases(h, e, stats));
-  });
-
-  it.each([createMerchant, putGateway])('$name: prototype pollution keys', async (e) => {
-    await expectNoFailures(stats, () => prototypeCases(h, e, stats));
-  });
-
-  it.each([createMerchant, putGateway])('$name: operator injection in every string field', async (e) => {
-    await expectNoFailures(stats, () => leafCases(h, e, stats, 'operator'));
-  });
-
-  it.each([createMerchant, putGateway])('$name: numbers where strings go', async (e) => {
-    await expectNoFailures(stats, () => leafCases(h, e, stats, 'not a string'));
-  });
-
-  it.each([createMerchant, putGateway])('$name: huge strings', async (e) => {
-    await expectNoFailures(stats, () => leafCases(h, e, stats, 'huge'));
-  });
-
-  it.each([createMerchant, putGateway])('$name: unicode, RTL and NUL bytes', async (e) => {
-    await expectNoFailures(stats, () => leafCases(h, e, stats, 'unicode'));
-  });
-
-  it.each([createMerchant, putGateway])('$name: unknown fields', async (e) => {
-    await expectNoFailures(stats, () => unknownFieldCases(h, e, stats));
-  });
+  standardHostileCases(() => h, stats, [createMerchant, putGateway]);
 
   it('PUT gateway: non-string values where booleans and numbers go', async () => {
     await expectNoFailures(stats, async () => {

@@ -7,16 +7,12 @@ import { DEMO_API_KEY, card, newPayment, startHarness, TEST_CARDS, type Harness 
 import {
   expectAlive,
   expectNoFailures,
-  leafCases,
-  nestingCases,
   newStats,
-  prototypeCases,
   runCase,
   summary,
-  transportCases,
-  unknownFieldCases,
   type BodyEndpoint,
   type Stats,
+  standardHostileCases,
 } from './support';
 
 jest.setTimeout(600_000);
@@ -92,37 +88,7 @@ describe('hostile input: saved cards and auto-debit', () => {
     expect((await h.merchant('POST', '/b/pbl/v2/auto-debit/', autoDebit.base())).status).toBe(404);
   });
 
-  it.each([listCards, autoDebit])('$name: transport (size, content type, JSON)', async (e) => {
-    await expectNoFailures(stats, () => transportCases(h, e, stats));
-  });
-
-  it.each([listCards, autoDebit])('$name: deep nesting', async (e) => {
-    await expectNoFailures(stats, () => nestingCases(h, e, stats));
-  });
-
-  it.each([listCards, autoDebit])('$name: prototype pollution keys', async (e) => {
-    await expectNoFailures(stats, () => prototypeCases(h, e, stats));
-  });
-
-  it.each([listCards, autoDebit])('$name: operator injection in every string field', async (e) => {
-    await expectNoFailures(stats, () => leafCases(h, e, stats, 'operator'));
-  });
-
-  it.each([listCards, autoDebit])('$name: numbers where strings go', async (e) => {
-    await expectNoFailures(stats, () => leafCases(h, e, stats, 'not a string'));
-  });
-
-  it.each([listCards, autoDebit])('$name: huge strings', async (e) => {
-    await expectNoFailures(stats, () => leafCases(h, e, stats, 'huge'));
-  });
-
-  it.each([listCards, autoDebit])('$name: unicode, RTL and NUL bytes', async (e) => {
-    await expectNoFailures(stats, () => leafCases(h, e, stats, 'unicode'));
-  });
-
-  it.each([listCards, autoDebit])('$name: unknown fields', async (e) => {
-    await expectNoFailures(stats, () => unknownFieldCases(h, e, stats));
-  });
+  standardHostileCases(() => h, stats, [listCards, autoDebit]);
 
   it('DELETE card: hostile tokens and query strings never delete the card', async () => {
     const tokens = [

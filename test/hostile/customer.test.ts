@@ -8,16 +8,12 @@ import { newPayment, startHarness, type Harness } from '../support/harness';
 import {
   expectAlive,
   expectNoFailures,
-  leafCases,
-  nestingCases,
   newStats,
-  prototypeCases,
   runCase,
   summary,
-  transportCases,
-  unknownFieldCases,
   type BodyEndpoint,
   type Stats,
+  standardHostileCases,
 } from './support';
 
 jest.setTimeout(600_000);
@@ -87,37 +83,7 @@ describe('hostile input: checkout submit', () => {
     ).toBe(404);
   });
 
-  it.each([submitCard, submitToken])('$name: transport (size, content type, JSON)', async (e) => {
-    await expectNoFailures(stats, () => transportCases(h, e, stats));
-  });
-
-  it.each([submitCard, submitToken])('$name: deep nesting', async (e) => {
-    await expectNoFailures(stats, () => nestingCases(h, e, stats));
-  });
-
-  it.each([submitCard, submitToken])('$name: prototype pollution keys', async (e) => {
-    await expectNoFailures(stats, () => prototypeCases(h, e, stats));
-  });
-
-  it.each([submitCard, submitToken])('$name: operator injection in every string field', async (e) => {
-    await expectNoFailures(stats, () => leafCases(h, e, stats, 'operator'));
-  });
-
-  it.each([submitCard, submitToken])('$name: numbers where strings go', async (e) => {
-    await expectNoFailures(stats, () => leafCases(h, e, stats, 'not a string'));
-  });
-
-  it.each([submitCard, submitToken])('$name: huge strings', async (e) => {
-    await expectNoFailures(stats, () => leafCases(h, e, stats, 'huge'));
-  });
-
-  it.each([submitCard, submitToken])('$name: unicode, RTL and NUL bytes', async (e) => {
-    await expectNoFailures(stats, () => leafCases(h, e, stats, 'unicode'));
-  });
-
-  it.each([submitCard, submitToken])('$name: unknown fields', async (e) => {
-    await expectNoFailures(stats, () => unknownFieldCases(h, e, stats));
-  });
+  standardHostileCases(() => h, stats, [submitCard, submitToken]);
 
   it('hostile session ids on submit: 404 {detail}, never a lookup error', async () => {
     await expectNoFailures(stats, async () => {

@@ -684,3 +684,22 @@ export async function unknownFieldCases(
   }
   await expectAlive(h, stats, `${e.name}: unknown fields`);
 }
+
+/** The cases every body endpoint gets: transport, nesting, pollution, each kind of hostile leaf. */
+export function standardHostileCases(harness: () => Harness, stats: Stats, endpoints: BodyEndpoint[]): void {
+  const cases: Array<[string, (h: Harness, e: BodyEndpoint) => Promise<void>]> = [
+    ['transport (size, content type, JSON)', (h, e) => transportCases(h, e, stats)],
+    ['deep nesting', (h, e) => nestingCases(h, e, stats)],
+    ['prototype pollution keys', (h, e) => prototypeCases(h, e, stats)],
+    ['operator injection in every string field', (h, e) => leafCases(h, e, stats, 'operator')],
+    ['numbers where strings go', (h, e) => leafCases(h, e, stats, 'not a string')],
+    ['huge strings', (h, e) => leafCases(h, e, stats, 'huge')],
+    ['unicode, RTL and NUL bytes', (h, e) => leafCases(h, e, stats, 'unicode')],
+    ['unknown fields', (h, e) => unknownFieldCases(h, e, stats)],
+  ];
+  for (const [title, run] of cases) {
+    it.each(endpoints)(`$name: ${title}`, async (e) => {
+      await expectNoFailures(stats, () => run(harness(), e));
+    });
+  }
+}
