@@ -10,7 +10,7 @@ import { isPayable } from '../domain/states';
 import { listCustomerCards, toCardView } from '../store/cards';
 import { renderCheckoutPage, renderNotFoundPage } from '../web/page';
 import type { CheckoutView } from '../web/view';
-import { pageOpenedSignal, resolveChallengeUpdate } from '../workflows/definitions';
+import { pageOpenedUpdate, resolveChallengeUpdate } from '../workflows/definitions';
 import { ATTEMPT_WAIT_MS, checkoutHandle, redirectUrl, withTimeout } from './attempts';
 import { csrfToken, loadSession, type CheckoutDeps } from './checkout-session';
 import { submitRoutes } from './submit-routes';
@@ -33,7 +33,8 @@ export function checkoutRoutes(deps: CheckoutDeps): Router {
     }
     const handle = checkoutHandle(deps.temporal, record._id);
     if (record.state === 'created') {
-      await handle.signal(pageOpenedSignal).catch(() => undefined);
+      // An update, not a signal: the page shows (and the record says) `pending` once it answers.
+      await withTimeout(handle.executeUpdate(pageOpenedUpdate), 5_000).catch(() => undefined);
     }
     const last = record.attempts[record.attempts.length - 1];
     if (last?.result === 'pending' && last.charge_id) {

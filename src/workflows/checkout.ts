@@ -34,6 +34,7 @@ import {
   type SubmitAttempt,
   type TokenRejection,
   pageOpenedSignal,
+  pageOpenedUpdate,
   resolveChallengeUpdate,
   statusQuery,
   submitPaymentUpdate,
@@ -262,9 +263,11 @@ export async function CheckoutWorkflow(input: CheckoutInput): Promise<PaymentSta
     challengePending: !!challenge,
   }));
 
-  setHandler(pageOpenedSignal, async () => {
+  const openPage = async (): Promise<void> => {
     if (state === 'created') await moveTo('pending');
-  });
+  };
+  setHandler(pageOpenedSignal, openPage);
+  setHandler(pageOpenedUpdate, openPage);
 
   setHandler(
     submitPaymentUpdate,

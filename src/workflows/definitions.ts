@@ -124,6 +124,9 @@ export interface CheckoutStatus {
 export const submitPaymentUpdate = defineUpdate<AttemptOutcome, [SubmitAttempt]>('submitPayment');
 /** The customer came back from the 3-D Secure page: ask the gateway and settle the attempt. */
 export const resolveChallengeUpdate = defineUpdate<AttemptOutcome, []>('resolveChallenge');
+/** The checkout page was opened: created → pending, recorded before the update returns. */
+export const pageOpenedUpdate = defineUpdate<void, []>('openPage');
+/** Kept for histories written before `openPage` existed. */
 export const pageOpenedSignal = defineSignal('pageOpened');
 export const statusQuery = defineQuery<CheckoutStatus>('status');
 
