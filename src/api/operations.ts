@@ -43,6 +43,24 @@ export async function runOperation(
       throw error;
     }
   }
+  // A retry of an operation that already happened (its answer lost to a crash) gets its
+  // recorded result, whatever the payment's state is now.
+  const done =
+    trackingKey &&
+    record.operations?.find((o) => o.request_key === trackingKey && o.operation === body.operation);
+  if (done) {
+    return {
+      operation: done.operation,
+      result: done.result,
+      state: record.state,
+      ...(done.amount ? { amount: done.amount } : {}),
+      message: done.message,
+      reference_number: done.reference_number,
+      session_id: record._id,
+      ...(record.order_no ? { order_no: record.order_no } : {}),
+      currency_code: record.currency_code,
+    };
+  }
   const closing = body.operation === 'cancel' || body.operation === 'expire';
   if (closing !== isPayable(record.state)) {
     throw refused(body.operation, `A ${record.state} payment cannot be ${pastTense(body.operation)}.`);

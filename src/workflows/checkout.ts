@@ -359,6 +359,7 @@ export async function CheckoutWorkflow(input: CheckoutInput): Promise<PaymentSta
         message: `${request.operation} succeeded.`,
         reference_number: referenceNumber(),
         created_at: workflowNowIso(),
+        ...(request.requestKey ? { request_key: request.requestKey } : {}),
       };
       await moveTo(request.operation === 'cancel' ? 'canceled' : 'expired');
       return {

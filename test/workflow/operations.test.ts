@@ -194,6 +194,23 @@ describe('cancel and expire', () => {
     );
   });
 
+  it('a cancel retried after a crash returns its recorded success', async () => {
+    const created = await h.merchant('POST', CREATE, newPayment());
+    const sessionId = created.body.session_id;
+    const body = { operation: 'cancel', session_id: sessionId };
+    const first = await operation(body, { 'Tracking-Key': `cancel-${sessionId}` });
+    expect(first.body.state).toBe('canceled');
+    await eventually(async () =>
+      expect((await h.collections.payments.findOne({ _id: sessionId }))?.operations?.[0]?.request_key).toBe(
+        `cancel-${sessionId}`,
+      ),
+    );
+    await h.collections.idempotency.deleteMany({ _id: { $regex: `cancel-${sessionId}$` } });
+    const retry = await operation(body, { 'Tracking-Key': `cancel-${sessionId}` });
+    expect(retry.status).toBe(200);
+    expect(retry.body).toMatchObject({ result: 'success', reference_number: first.body.reference_number });
+  });
+
   it('expire closes an open session; cancel on a paid one is 400', async () => {
     const created = await h.merchant('POST', CREATE, newPayment());
     const res = await operation({ operation: 'expire', session_id: created.body.session_id });
