@@ -38,6 +38,12 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * Every 500 "Internal error" the API answered, by method and path prefix. A dependency being away is answered 503 (retry);
+ * a 500 is a bug even under faults, so the report requires none.
+ */
+export const internalErrors = new Map<string, number>();
+
 export async function httpRequest<T = ApiBody>(
   method: string,
   url: string,
@@ -78,6 +84,12 @@ export async function httpRequest<T = ApiBody>(
     } catch {
       body = text;
     }
+  }
+  const detail = (body as ApiBody | undefined)?.detail;
+  // The API's unhandled-error answer (the simulator's injected 5xx are its own, expected).
+  if (response.status === 500 && typeof detail === 'string' && detail.startsWith('Internal error')) {
+    const key = `${method} ${new URL(url).pathname.split('/').slice(0, 4).join('/')}`;
+    internalErrors.set(key, (internalErrors.get(key) ?? 0) + 1);
   }
   return { status: response.status, body: body as T, headers: response.headers };
 }

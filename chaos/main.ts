@@ -26,7 +26,7 @@ import {
   type PaymentRun,
 } from './driver';
 import { FAULT_KINDS, FaultInjector, planFaults, type FaultPlanOptions } from './faults';
-import { ApiClient, httpRequest, newRetryStats } from './http';
+import { ApiClient, httpRequest, internalErrors, newRetryStats } from './http';
 import { scanForCardData, type LeakScan } from './leaks';
 import { elapsedMs, say, sleep } from './log';
 import {
@@ -258,6 +258,12 @@ function buildRows(o: Outcome): Row[] {
     mustBeZero: true,
   });
   rows.push({ label: 'run errors', value: o.errors.length, mustBeZero: true });
+  const internal = [...internalErrors.values()].reduce((a, b) => a + b, 0);
+  rows.push({
+    label: `API answers 500 (a dependency away must be 503)${internal ? ': ' + [...internalErrors].map(([k, v]) => `${k} ×${v}`).join(', ') : ''}`,
+    value: internal,
+    mustBeZero: true,
+  });
   const lostOps = runs.flatMap((r) => r.operations.filter((op) => op.answerLost));
   if (lostOps.length > 0) {
     const tally = new Map<string, number>();
@@ -387,6 +393,7 @@ function summary(o: Outcome, opts: Options, rows: Row[], workDir: string | undef
     operations_answered_wrongly: rec?.answeredWrongly.length ?? null,
     card_data_found: o.leaks?.hits.length ?? null,
     services_not_recovered: o.injector?.recoveryFailures ?? null,
+    internal_errors: [...internalErrors.values()].reduce((a, b) => a + b, 0),
     faults: o.injector?.injected ?? {},
     keys_blocked: o.retries?.keysBlocked ?? 0,
     failing: failingRows(rows).map((r) => r.label),

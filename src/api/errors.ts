@@ -4,6 +4,7 @@ import { ZodError } from 'zod';
 
 import { toFieldErrors, type FieldErrors } from '../domain/schemas';
 import type { Logger } from '../logger';
+import { isDependencyUnavailable, RETRY_AFTER_S } from './unavailable';
 
 export class HttpError extends Error {
   override readonly name = 'HttpError';
@@ -29,6 +30,7 @@ interface BodyParserError {
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
     if (error instanceof HttpError) {
+      if (error.status === 503) res.set('Retry-After', String(RETRY_AFTER_S));
       res.status(error.status).json(error.body);
       return;
     }
@@ -59,6 +61,17 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
             ? 'The URL is not valid percent-encoding.'
             : 'The request could not be read.',
       });
+      return;
+    }
+    if (isDependencyUnavailable(error)) {
+      logger.warn(
+        { err: error, method: req.method, path: req.route?.path ?? 'unmatched' },
+        'dependency unavailable',
+      );
+      res
+        .status(503)
+        .set('Retry-After', String(RETRY_AFTER_S))
+        .json({ detail: 'The payment engine is briefly unavailable. Retry with the same Idempotency-Key.' });
       return;
     }
     logger.error({ err: error, method: req.method, path: req.route?.path ?? 'unmatched' }, 'unhandled error');
