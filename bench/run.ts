@@ -18,6 +18,7 @@ import { runCardList } from './card-list';
 import type { LoopOptions } from './loop';
 import { printReport, type BenchReport } from './report';
 import { CpuMeter, memorySample, processRssBytes, type TrackedProcess } from './resources';
+import { printSoak, runSoak } from './soak';
 import { startStack, type Stack } from './stack';
 import { runTokenpay, startTokenpay, type Tokenpay } from './tokenpay';
 
@@ -36,6 +37,9 @@ const USAGE = `usage: npm run bench -- [options]
                          or cards) to --profile-dir; summarise it with
                          node dist-bench/bench/cpuprofile-top.js FILE
   --profile-dir DIR      default dist-bench/profiles
+  --soak MINUTES         instead of the phases: the memory soak — API and worker as separate
+                         processes under steady load for MINUTES (10 for the target), RSS sampled
+                         every 10 s; prints whether each stayed flat (last line: JSON)
 env: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, MONGODB_URI use running servers instead of embedded ones`;
 
 interface Options {
@@ -48,6 +52,8 @@ interface Options {
   profile: Phase | undefined;
   profileDir: string;
   simulator: 'child' | 'in-process';
+  /** minutes of memory soak; when set, the soak runs instead of the phases */
+  soakMinutes: number | undefined;
   /** whole run, after which everything is stopped and the run fails */
   hardLimitMs: number;
   /** from the start: the card phase wraps up after this (see CardListOptions.deadline) */
@@ -79,6 +85,7 @@ function parseOptions(argv: string[]): Options | undefined {
       profile: { type: 'string' },
       'profile-dir': { type: 'string' },
       simulator: { type: 'string', default: 'child' },
+      soak: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -98,9 +105,12 @@ function parseOptions(argv: string[]): Options | undefined {
   const cardSizes = (values['card-sizes'] ?? '1000,100000')
     .split(',')
     .map((s) => positiveInt('card-sizes', s.trim(), 0));
+  const soakMinutes = values.soak === undefined ? undefined : positiveInt('soak', values.soak, 10);
+  const soakLimitMs = soakMinutes === undefined ? 0 : soakMinutes * 60_000 + 300_000;
   return {
     quick,
-    concurrency: positiveInt('concurrency', values.concurrency, 8),
+    soakMinutes,
+    concurrency: positiveInt('concurrency', values.concurrency, soakMinutes ? 4 : 8),
     iterations: positiveInt('iterations', values.iterations, quick ? 150 : 2000),
     warmup: positiveInt('warmup', values.warmup, quick ? 30 : 100),
     cardSizes,
@@ -108,7 +118,7 @@ function parseOptions(argv: string[]): Options | undefined {
     profile,
     simulator,
     profileDir: path.resolve(values['profile-dir'] ?? path.join(__dirname, '..', 'profiles')),
-    hardLimitMs: quick ? 175_000 : 1_200_000,
+    hardLimitMs: soakLimitMs || (quick ? 175_000 : 1_200_000),
     softLimitMs: quick ? 140_000 : 1_000_000,
     phaseLimitMs: quick ? 25_000 : 180_000,
     insertLimitMs: quick ? 60_000 : 300_000,
@@ -236,6 +246,22 @@ async function main(): Promise<number> {
     iterations: o.iterations,
     timeLimitMs: o.phaseLimitMs,
   };
+
+  if (o.soakMinutes !== undefined) {
+    const minutes = o.soakMinutes;
+    try {
+      stack = await startStack(log);
+      const s = stack;
+      const result = await runSoak(s, { minutes, concurrency: o.concurrency, sampleEveryS: 10, log });
+      await cleanup();
+      printSoak(result);
+      return 0;
+    } catch (error) {
+      log(`FAILED: ${(error as Error).stack ?? String(error)}`);
+      await cleanup();
+      return 1;
+    }
+  }
 
   try {
     const t0 = performance.now();

@@ -138,22 +138,7 @@ export async function startTokenpay(
         `${simulatorMode} ${simulator.url}, ready in ${Math.round(startMs)} ms`,
     );
 
-    const request = async (
-      method: string,
-      pathname: string,
-      body?: unknown,
-      headers: Record<string, string> = {},
-    ): Promise<Reply> => {
-      const response = await fetch(`${api.url}${pathname}`, {
-        method,
-        headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(HTTP_TIMEOUT_MS),
-      });
-      const text = await response.text();
-      const isJson = (response.headers.get('content-type') ?? '').includes('json') && text !== '';
-      return { status: response.status, body: isJson ? (JSON.parse(text) as unknown) : text };
-    };
+    const request = httpRequester(api.url);
 
     return {
       config,
@@ -187,48 +172,82 @@ export function describeFailure(what: string, reply: Reply): Error {
   return new Error(`${what}: HTTP ${reply.status} ${JSON.stringify(reply.body).slice(0, 160)}`);
 }
 
+export type RequestFn = Tokenpay['request'];
+
+/**
+ * One measured operation, as a merchant and a customer do it: create a payment over HTTP (with an
+ * Idempotency-Key) and submit a new card with `save_card: true`. Throws unless the submit answers
+ * paid with a saved-card token. Shared by the throughput phase and the memory soak.
+ */
+export async function payWithNewCard(
+  request: RequestFn,
+  apiKey: string,
+  reference: string,
+): Promise<{ sessionId: string; createMs: number; submitMs: number }> {
+  const [created, createMs] = await timed(() =>
+    request(
+      'POST',
+      CREATE_PATH,
+      {
+        type: 'e_commerce',
+        amount: '20.23',
+        currency_code: 'KWD',
+        pg_codes: [PG_CODE],
+        customer_id: reference,
+        order_no: reference,
+      },
+      { authorization: `Api-Key ${apiKey}`, 'idempotency-key': reference },
+    ),
+  );
+  const sessionId = (created.body as { session_id?: string }).session_id;
+  if (created.status !== 201 || !sessionId) throw describeFailure('create', created);
+
+  const [submitted, submitMs] = await timed(() =>
+    request('POST', `/checkout/${sessionId}/submit`, {
+      pg_code: PG_CODE,
+      payment_method: 'card',
+      card: {
+        name_on_card: 'Bench Customer',
+        number: '4242424242424242',
+        expiry_month: '12',
+        expiry_year: '39',
+        cvv: '123',
+      },
+      save_card: true,
+    }),
+  );
+  const outcome = submitted.body as { result?: string; state?: string; token?: { token?: string } };
+  if (submitted.status !== 200 || outcome.state !== 'paid' || !outcome.token?.token) {
+    throw describeFailure('submit', submitted);
+  }
+  return { sessionId, createMs, submitMs };
+}
+
+/** JSON over HTTP to an API at `baseUrl`; throws on a network error or timeout. */
+export function httpRequester(baseUrl: string): RequestFn {
+  return async (method, pathname, body, headers = {}) => {
+    const response = await fetch(`${baseUrl}${pathname}`, {
+      method,
+      headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      signal: AbortSignal.timeout(HTTP_TIMEOUT_MS),
+    });
+    const text = await response.text();
+    const isJson = (response.headers.get('content-type') ?? '').includes('json') && text !== '';
+    return { status: response.status, body: isJson ? (JSON.parse(text) as unknown) : text };
+  };
+}
+
 export async function runTokenpay(tp: Tokenpay, loopOptions: LoopOptions): Promise<TokenpayResult> {
   const suffix = randomBytes(4).toString('hex');
-  const auth = { authorization: `Api-Key ${tp.apiKey}` };
   const measuredSessions: string[] = [];
 
   const loop = await closedLoop(loopOptions, async (i, measured) => {
-    const [created, createMs] = await timed(() =>
-      tp.request(
-        'POST',
-        CREATE_PATH,
-        {
-          type: 'e_commerce',
-          amount: '20.23',
-          currency_code: 'KWD',
-          pg_codes: [PG_CODE],
-          customer_id: `bench-${suffix}-${i}`,
-          order_no: `bench-${suffix}-${i}`,
-        },
-        { ...auth, 'idempotency-key': `bench-${suffix}-${i}` },
-      ),
+    const { sessionId, createMs, submitMs } = await payWithNewCard(
+      tp.request,
+      tp.apiKey,
+      `bench-${suffix}-${i}`,
     );
-    const sessionId = (created.body as { session_id?: string }).session_id;
-    if (created.status !== 201 || !sessionId) throw describeFailure('create', created);
-
-    const [submitted, submitMs] = await timed(() =>
-      tp.request('POST', `/checkout/${sessionId}/submit`, {
-        pg_code: PG_CODE,
-        payment_method: 'card',
-        card: {
-          name_on_card: 'Bench Customer',
-          number: '4242424242424242',
-          expiry_month: '12',
-          expiry_year: '39',
-          cvv: '123',
-        },
-        save_card: true,
-      }),
-    );
-    const outcome = submitted.body as { result?: string; state?: string; token?: { token?: string } };
-    if (submitted.status !== 200 || outcome.state !== 'paid' || !outcome.token?.token) {
-      throw describeFailure('submit', submitted);
-    }
     if (measured) measuredSessions.push(sessionId);
     return { create: createMs, submit: submitMs, total: createMs + submitMs };
   });

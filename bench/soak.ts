@@ -1,0 +1,276 @@
+/**
+ * `npm run bench -- --soak MINUTES`: is the memory of the API and the worker flat under steady
+ * load? Unlike the throughput phases (everything in this process, for one CPU profile), the soak
+ * runs the API and the worker as the production processes they are — `dist/server.js` and
+ * `dist/worker.js`, as `npm start` runs them — so each one's RSS is read from /proc on its own.
+ *
+ * Load: `concurrency` closed-loop clients paying with a new card and saving it (the same operation
+ * as the throughput phase) for the whole duration. RSS is sampled every `sampleEveryS`. The first
+ * minute is warm-up (JIT, connection pools, the worker's workflow cache filling) and is not
+ * judged; after it, the least-squares slope of RSS over time and the growth from the first judged
+ * minute to the last must both be small for the process to count as flat.
+ */
+import { randomBytes } from 'node:crypto';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+
+import { freePort, spawnService, waitForPort, type ServiceProcess } from '../src/dev/process';
+import { processRssBytes } from './resources';
+import { httpRequester, payWithNewCard } from './tokenpay';
+import { startGatewaySimulator } from './simulator-process';
+import { withDatabase, type Stack } from './stack';
+import { percentile } from './stats';
+
+const DIST = path.resolve(__dirname, '..', '..', 'dist');
+const PROCESSES = ['api', 'worker'] as const;
+type SoakProcess = (typeof PROCESSES)[number];
+
+/** Judged flat when RSS grows by less than this over the judged window... */
+const FLAT_GROWTH_MB = 16;
+/** ...and its trend is below this (a leak of 1 MB/min is 1.4 GB a day). */
+const FLAT_SLOPE_MB_PER_MIN = 1;
+const WARMUP_S = 60;
+
+export interface SoakOptions {
+  minutes: number;
+  concurrency: number;
+  sampleEveryS: number;
+  log: (line: string) => void;
+}
+
+export interface SoakSample {
+  atS: number;
+  payments: number;
+  rssMb: Record<SoakProcess, number | undefined>;
+}
+
+export interface SoakVerdict {
+  /** median RSS over the first judged minute and over the last minute */
+  firstMb: number;
+  lastMb: number;
+  maxMb: number;
+  growthMb: number;
+  slopeMbPerMin: number;
+  flat: boolean;
+}
+
+export interface SoakResult {
+  minutes: number;
+  concurrency: number;
+  payments: number;
+  failed: number;
+  errors: Record<string, number>;
+  submitP50Ms: number;
+  samples: SoakSample[];
+  verdict: Partial<Record<SoakProcess, SoakVerdict>>;
+  restarts: Record<SoakProcess, number>;
+}
+
+export async function runSoak(stack: Stack, options: SoakOptions): Promise<SoakResult> {
+  const { log } = options;
+  const suffix = randomBytes(4).toString('hex');
+  const simulator = await startGatewaySimulator('child');
+  const services: Partial<Record<SoakProcess, ServiceProcess>> = {};
+  try {
+    const port = await freePort();
+    const env: NodeJS.ProcessEnv = {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      TEMPORAL_ADDRESS: stack.temporalAddress,
+      TEMPORAL_NAMESPACE: stack.temporalNamespace,
+      TEMPORAL_TASK_QUEUE: `tokenpay-soak-${suffix}`,
+      MONGODB_URI: withDatabase(stack.mongoUri, `soak_${suffix}`),
+      GATEWAY_URL: simulator.url,
+      TOKENPAY_SEED_DEMO: '1',
+      TOKENPAY_SUBMIT_RATE_PER_IP: '100000000',
+      // metrics on, as in production (a registry that grows is a leak too), on ports of its own
+      TOKENPAY_WORKER_METRICS_PORT: String(await freePort()),
+      TOKENPAY_WORKER_SDK_METRICS_PORT: String(await freePort()),
+      LOG_LEVEL: 'warn',
+    };
+    for (const name of PROCESSES) {
+      services[name] = spawnService({
+        name,
+        command: process.execPath,
+        args: [path.join(DIST, name === 'api' ? 'server.js' : 'worker.js')],
+        env,
+        logFile: path.join(stack.workDir, `soak-${name}.log`),
+        restartOnCrash: true,
+        log,
+      });
+    }
+    await waitForPort('127.0.0.1', port, 60_000);
+    const request = httpRequester(`http://127.0.0.1:${port}`);
+    await waitUntilReady(request, 120_000);
+    const apiKey = process.env.TOKENPAY_DEMO_API_KEY ?? 'tp_demo_dev_only_key';
+    log(`soak: API pid ${services.api?.pid}, worker pid ${services.worker?.pid}; ${options.minutes} min`);
+
+    const t0 = performance.now();
+    const endAt = t0 + options.minutes * 60_000;
+    const samples: SoakSample[] = [];
+    const errors: Record<string, number> = {};
+    const submitMs: number[] = [];
+    let payments = 0;
+    let failed = 0;
+    let next = 0;
+
+    const sample = (): void => {
+      const rssMb = Object.fromEntries(
+        PROCESSES.map((name) => {
+          const pid = services[name]?.pid;
+          const rss = pid === undefined ? undefined : processRssBytes(pid);
+          return [name, rss === undefined ? undefined : rss / 2 ** 20];
+        }),
+      ) as SoakSample['rssMb'];
+      samples.push({ atS: (performance.now() - t0) / 1000, payments, rssMb });
+    };
+    sample();
+    const sampler = setInterval(() => {
+      sample();
+      // scraped as Prometheus would: the registry (and the worker's, relayed) is part of the soak
+      void request('GET', '/metrics').catch(() => undefined);
+      const last = samples.at(-1)!;
+      if (samples.length % Math.max(1, Math.round(60 / options.sampleEveryS)) === 0) {
+        log(
+          `soak ${(last.atS / 60).toFixed(1)} min: ${payments} paid, ${failed} failed, RSS api ` +
+            `${last.rssMb.api?.toFixed(0)} MB, worker ${last.rssMb.worker?.toFixed(0)} MB`,
+        );
+      }
+    }, options.sampleEveryS * 1000);
+
+    const client = async (): Promise<void> => {
+      while (performance.now() < endAt) {
+        const i = next++;
+        try {
+          const r = await payWithNewCard(request, apiKey, `soak-${suffix}-${i}`);
+          payments++;
+          // a bounded reservoir: enough for a median, not itself a growing allocation
+          if (submitMs.length < 20_000) submitMs.push(r.submitMs);
+        } catch (error) {
+          failed++;
+          const message = (error as Error).message.slice(0, 160);
+          errors[message] = (errors[message] ?? 0) + 1;
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: options.concurrency }, client));
+    clearInterval(sampler);
+    sample();
+
+    const verdict: SoakResult['verdict'] = {};
+    for (const name of PROCESSES) {
+      const points = samples
+        .filter((s) => s.atS >= WARMUP_S && s.rssMb[name] !== undefined)
+        .map((s) => ({ t: s.atS, mb: s.rssMb[name]! }));
+      if (points.length >= 3) verdict[name] = judge(points);
+    }
+    return {
+      minutes: options.minutes,
+      concurrency: options.concurrency,
+      payments,
+      failed,
+      errors,
+      submitP50Ms: percentile(submitMs, 50),
+      samples,
+      verdict,
+      restarts: { api: services.api?.restarts ?? 0, worker: services.worker?.restarts ?? 0 },
+    };
+  } finally {
+    await Promise.all(PROCESSES.map((name) => services[name]?.stop().catch(() => undefined)));
+    await simulator.close().catch(() => undefined);
+  }
+}
+
+/** Growth and trend of one process's RSS over the judged window (after warm-up). */
+export function judge(points: ReadonlyArray<{ t: number; mb: number }>): SoakVerdict {
+  const start = points[0]!.t;
+  const end = points.at(-1)!.t;
+  const median = (from: number, to: number): number =>
+    percentile(
+      points.filter((p) => p.t >= from && p.t <= to).map((p) => p.mb),
+      50,
+    );
+  const firstMb = median(start, start + 60);
+  const lastMb = median(end - 60, end);
+  // least squares: slope of MB over minutes
+  const n = points.length;
+  const meanT = points.reduce((a, p) => a + p.t / 60, 0) / n;
+  const meanMb = points.reduce((a, p) => a + p.mb, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (const p of points) {
+    num += (p.t / 60 - meanT) * (p.mb - meanMb);
+    den += (p.t / 60 - meanT) ** 2;
+  }
+  const slopeMbPerMin = den === 0 ? 0 : num / den;
+  const growthMb = lastMb - firstMb;
+  return {
+    firstMb,
+    lastMb,
+    maxMb: Math.max(...points.map((p) => p.mb)),
+    growthMb,
+    slopeMbPerMin,
+    flat: growthMb < FLAT_GROWTH_MB && slopeMbPerMin < FLAT_SLOPE_MB_PER_MIN,
+  };
+}
+
+async function waitUntilReady(request: ReturnType<typeof httpRequester>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer';
+  while (Date.now() < deadline) {
+    try {
+      const r = await request('GET', '/readyz');
+      if (r.status === 200) return;
+      last = `${r.status} ${JSON.stringify(r.body)}`;
+    } catch (error) {
+      last = (error as Error).message;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error(`tokenpay not ready after ${timeoutMs} ms: ${last}`);
+}
+
+export function printSoak(r: SoakResult, write: (line: string) => void = console.log): void {
+  const fmt = (v: number | undefined, d = 1): string => (v === undefined ? '—' : v.toFixed(d));
+  write('');
+  write(
+    `memory soak: ${r.minutes} min at concurrency ${r.concurrency}, API and worker as separate processes`,
+  );
+  write(`  payments paid ${r.payments}, failed ${r.failed}, submit p50 ${fmt(r.submitP50Ms)} ms`);
+  write(`  restarts: api ${r.restarts.api}, worker ${r.restarts.worker}`);
+  for (const [message, count] of Object.entries(r.errors)) write(`  failed ×${count}: ${message}`);
+  write('');
+  write('  minute   paid   api RSS MB   worker RSS MB');
+  for (const s of r.samples.filter((_, i, all) => i % 4 === 0 || i === all.length - 1)) {
+    write(
+      `  ${(s.atS / 60).toFixed(1).padStart(6)} ${String(s.payments).padStart(6)} ${fmt(s.rssMb.api).padStart(12)} ${fmt(s.rssMb.worker).padStart(15)}`,
+    );
+  }
+  write('');
+  for (const name of PROCESSES) {
+    const v = r.verdict[name];
+    if (!v) continue;
+    write(
+      `  ${name.padEnd(6)} first judged minute ${fmt(v.firstMb)} MB → last minute ${fmt(v.lastMb)} MB ` +
+        `(growth ${fmt(v.growthMb)} MB, trend ${fmt(v.slopeMbPerMin, 2)} MB/min, max ${fmt(v.maxMb)} MB): ` +
+        `${v.flat ? 'flat' : 'GROWING'}`,
+    );
+  }
+  const round = (v: number | undefined): number | null =>
+    v === undefined ? null : Math.round(v * 100) / 100;
+  console.log(
+    JSON.stringify({
+      soak_minutes: r.minutes,
+      soak_payments: r.payments,
+      soak_failed: r.failed,
+      api_rss_first_mb: round(r.verdict.api?.firstMb),
+      api_rss_last_mb: round(r.verdict.api?.lastMb),
+      api_rss_slope_mb_per_min: round(r.verdict.api?.slopeMbPerMin),
+      worker_rss_first_mb: round(r.verdict.worker?.firstMb),
+      worker_rss_last_mb: round(r.verdict.worker?.lastMb),
+      worker_rss_slope_mb_per_min: round(r.verdict.worker?.slopeMbPerMin),
+      memory_flat: PROCESSES.every((name) => r.verdict[name]?.flat === true),
+    }),
+  );
+}
