@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: build, type-check, lint, format, compose file, then Jest on real
 # services (Temporal dev server + FerretDB, installed into ~/.cache/tokenpay on first use).
-# Ends with one plain line "N passed, N failed" counting Jest tests plus the static checks.
+# Then the chaos run's short profile. Ends with one plain line "N passed, N failed" counting Jest
+# tests plus the static checks and the chaos run.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p test-artifacts
@@ -47,6 +48,13 @@ if [ -f test-artifacts/jest.json ]; then
   failed=$((failed + jf))
 fi
 if [ "$jest_status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+
+# The fault-injection run's short profile (~2 min): kills, restarts and gateway faults under load,
+# then reconciliation (charged twice, lost, stuck, missing tokens/webhooks, card data, 500s: all 0).
+# Only for the whole suite: `npm test -- <jest args>` runs just those Jest tests.
+if [ "$#" -eq 0 ]; then
+  check "chaos (short profile)" npm run chaos --silent
+fi
 
 echo "${passed} passed, ${failed} failed"
 [ "$failed" -eq 0 ]
