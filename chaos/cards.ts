@@ -1,16 +1,7 @@
-/** The test cards of CONTRACT §6 (public test numbers, like Stripe's). */
-export const CARDS = {
-  visa: '4242424242424242',
-  mastercard: '5123450000000008',
-  amex: '378282246310005',
-  declined: '4000000000000002',
-  insufficientFunds: '4000000000009995',
-  expiredCard: '4000000000000069',
-  incorrectCvc: '4000000000000127',
-  processingError: '4000000000000119',
-  threeDs: '4000002760003184',
-  laterDeclines: '4000000000000341',
-} as const;
+import { TEST_CARD_NUMBERS } from '../src/gateway/simulator/cards';
+
+/** The test cards of CONTRACT §6 (the simulator's list: one source for engine, tests and chaos). */
+export const CARDS = TEST_CARD_NUMBERS;
 
 export const ALL_TEST_PANS: readonly string[] = Object.values(CARDS);
 

@@ -8,23 +8,13 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Db } from 'mongodb';
 
 import type { PaymentRecord } from '../src/domain/payment';
+import type { LedgerEntry } from '../src/gateway/simulator/model';
 import type { SavedCardDoc } from '../src/store/mongo';
 import { last4 } from './cards';
 import type { PaymentRun } from './driver';
 import { httpRequest } from './http';
 import { sleep } from './log';
 import type { ChaosWebhookReceiver } from './webhook-receiver';
-
-export interface LedgerEntry {
-  type: 'charge' | 'capture' | 'refund' | 'void';
-  id: string;
-  charge_id: string;
-  amount: number;
-  currency: string;
-  status: string;
-  idempotency_key: string;
-  created_at: string;
-}
 
 const PAYABLE = new Set(['created', 'pending', 'attempted']);
 const MONEY_STATES = new Set(['paid', 'authorized', 'refunded', 'voided']);
@@ -496,3 +486,5 @@ export async function reconcile(input: {
   }
   return rec;
 }
+
+export type { LedgerEntry };

@@ -346,13 +346,50 @@ async function installTemporalViaGo(log: Log): Promise<string> {
 // build/version/version.txt panics instead (see installFerretDb).
 const FERRETDB_VERSION_RE = /^version: v\d+\.\d+/m;
 
+/**
+ * Named after the source patches applied (see FERRETDB_PATCHES): a cache holding an unpatched
+ * build from an earlier checkout is not picked up, the patched one is built next to it.
+ */
 function ferretDbCachedBinary(): string {
-  return path.join(cacheDir(), 'bin', 'ferretdb');
+  return path.join(cacheDir(), 'bin', `ferretdb-${FERRETDB_VERSION}-${FERRETDB_PATCH_LEVEL}`);
+}
+
+/**
+ * Source patches applied before building FerretDB, each an exact replacement that must apply.
+ *
+ * `_id` lookups use the `_id` index. FerretDB v1.24's SQLite backend creates each collection's
+ * unique `_id` index on the expression `_ferretdb_sjson->"_id"` but filters, updates and deletes
+ * by `_ferretdb_sjson->'$._id'`: the same value to SQLite's `->` operator, a different expression
+ * to its planner, so every find, update or delete by `_id` scanned the whole table (`EXPLAIN
+ * QUERY PLAN`: SCAN instead of SEARCH … USING INDEX). The cost of each of a payment's MongoDB
+ * calls grew with the collection: at 20,000 documents a findOne by `_id` took 43 ms of FerretDB
+ * CPU, an update 110 ms. With the index expression written the same way they stay ~1 ms. This
+ * only matters for the embedded stand-in; MongoDB itself always uses the `_id` index.
+ */
+const FERRETDB_PATCHES: ReadonlyArray<{ file: string; from: string; to: string }> = [
+  {
+    file: 'internal/backends/sqlite/metadata/metadata.go',
+    from: `IDColumn = DefaultColumn + "->'$._id'"`,
+    to: `IDColumn = DefaultColumn + "->'_id'"`,
+  },
+];
+const FERRETDB_PATCH_LEVEL = 'p1';
+
+function patchFerretDbSource(srcDir: string): void {
+  for (const patch of FERRETDB_PATCHES) {
+    const file = path.join(srcDir, patch.file);
+    const source = fs.readFileSync(file, 'utf8');
+    if (!source.includes(patch.from)) {
+      throw new Error(`FerretDB source patch no longer applies: "${patch.from}" not found in ${patch.file}`);
+    }
+    fs.writeFileSync(file, source.replace(patch.from, patch.to));
+  }
 }
 
 /**
  * Absolute path of a working FerretDB: `$FERRETDB_BIN` → `ferretdb` on PATH →
- * `<cache>/bin/ferretdb` → build from source with Go.
+ * `<cache>/bin/ferretdb-<version>-<patch level>` → build from source with Go (patched: see
+ * FERRETDB_PATCHES; a `ferretdb` on PATH is used as it is).
  */
 export async function ensureFerretDbBinary(log: Log = defaultLog): Promise<string> {
   const fromEnv = process.env.FERRETDB_BIN;
@@ -408,8 +445,8 @@ export async function ensureFerretDbBinary(log: Log = defaultLog): Promise<strin
  * version query fails, and even when a build succeeds the binary panics at start-up because the
  * module zip lacks the generated `build/version/version.txt` (FerretDB's own release process
  * writes it). So: resolve the module with `go get -tool` in a scratch module, copy its source
- * out of the read-only module cache, write version.txt, point a `replace` at the copy and
- * `go install` from there.
+ * out of the read-only module cache, write version.txt, apply FERRETDB_PATCHES, point a
+ * `replace` at the copy and `go install` from there.
  */
 async function installFerretDb(log: Log): Promise<string> {
   const go = findOnPath('go');
@@ -443,6 +480,7 @@ async function installFerretDb(log: Log): Promise<string> {
   fs.cpSync(moduleDir, srcDir, { recursive: true });
   makeWritable(srcDir);
   fs.writeFileSync(path.join(srcDir, 'build', 'version', 'version.txt'), `${FERRETDB_VERSION}\n`);
+  patchFerretDbSource(srcDir);
   await run(go, ['mod', 'edit', `-replace=${FERRETDB_MODULE}=./src`], { cwd: buildDir, env });
   await run(go, ['install', FERRETDB_PKG], { cwd: buildDir, env: { ...env, GOBIN: stagingBin } });
 

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { MongoClient, MongoServerError } from 'mongodb';
-import { ensureFerretDbBinary, ensureTemporalBinary } from '../../src/dev/binaries';
+import { cacheDir, ensureFerretDbBinary, ensureTemporalBinary } from '../../src/dev/binaries';
 import { freePort, isPortFree } from '../../src/dev/process';
 import { PAYMENT_SEARCH_ATTRIBUTES, startFerretDb, startTemporalDevServer } from '../../src/dev/services';
 
@@ -61,6 +61,14 @@ describe('embedded dev services', () => {
       expect((dupErr as MongoServerError).code).toBe(11000);
       expect(await coll.countDocuments({})).toBe(1);
       expect(fs.readdirSync(dataDir).some((f) => f.endsWith('.sqlite'))).toBe(true);
+
+      // The build's patch (FERRETDB_PATCHES): lookups by _id search the _id index, never scan.
+      if (ferretBin.startsWith(cacheDir())) {
+        const plan = (await coll.find({ _id: 'some-id' }).explain()) as {
+          queryPlanner?: { Plan?: string[] };
+        };
+        expect(plan.queryPlanner?.Plan?.join(' ')).toMatch(/SEARCH \S+ USING INDEX \S+__id_/);
+      }
     } finally {
       await client?.close();
       await server.stop();

@@ -6,30 +6,16 @@ import {
   type RunningSimulator,
   type StartSimulatorOptions,
 } from '../../src/gateway/simulator';
+import { TEST_CARD_NUMBERS } from '../../src/gateway/simulator/cards';
+import type { LedgerEntry } from '../../src/gateway/simulator/model';
 
+/** The contract's test cards by name (the simulator's list; `genericDecline`/`declineOnReuse`
+ * name the behaviours these gateway tests exercise). */
 export const CARDS = {
-  visa: '4242424242424242',
-  mastercard: '5123450000000008',
-  amex: '378282246310005',
-  genericDecline: '4000000000000002',
-  insufficientFunds: '4000000000009995',
-  expiredCard: '4000000000000069',
-  incorrectCvc: '4000000000000127',
-  processingError: '4000000000000119',
-  threeDs: '4000002760003184',
-  declineOnReuse: '4000000000000341',
+  ...TEST_CARD_NUMBERS,
+  genericDecline: TEST_CARD_NUMBERS.declined,
+  declineOnReuse: TEST_CARD_NUMBERS.laterDeclines,
 } as const;
-
-export interface LedgerEntry {
-  type: 'charge' | 'capture' | 'refund' | 'void';
-  id: string;
-  charge_id: string;
-  amount: number;
-  currency: string;
-  status: string;
-  idempotency_key: string;
-  created_at: string;
-}
 
 export interface Harness {
   sim: RunningSimulator;
@@ -109,3 +95,5 @@ export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
   }
   throw new Error('expected the promise to reject');
 }
+
+export type { LedgerEntry };

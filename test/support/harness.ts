@@ -14,6 +14,7 @@ import { loadConfig, DEV_DEFAULTS, type AppConfig } from '../../src/config';
 import { freePort } from '../../src/dev/process';
 import { HttpGateway } from '../../src/gateway/http-gateway';
 import { startSimulator } from '../../src/gateway/simulator';
+import { TEST_CARD_NUMBERS } from '../../src/gateway/simulator/cards';
 import { createLogger } from '../../src/logger';
 import { collections, connectMongo, type Collections, type Mongo } from '../../src/store/mongo';
 import { startApi, type ApiHandle } from '../../src/server';
@@ -204,18 +205,8 @@ export async function startHarness(
   };
 }
 
-export const TEST_CARDS = {
-  visa: '4242424242424242',
-  mastercard: '5123450000000008',
-  amex: '378282246310005',
-  declined: '4000000000000002',
-  insufficientFunds: '4000000000009995',
-  expiredCard: '4000000000000069',
-  incorrectCvc: '4000000000000127',
-  processingError: '4000000000000119',
-  threeDs: '4000002760003184',
-  laterDeclines: '4000000000000341',
-} as const;
+/** The contract's test cards by name (one list, shared with the simulator and the chaos run). */
+export const TEST_CARDS = TEST_CARD_NUMBERS;
 
 export const ALL_TEST_PANS = Object.values(TEST_CARDS);
 

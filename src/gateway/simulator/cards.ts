@@ -13,17 +13,34 @@ export type CardBehaviour =
   | 'incorrect_cvc'
   | 'processing_error';
 
+/**
+ * The contract's test cards (CONTRACT §6) by name: the one list the simulator, the test suite
+ * and the chaos run share (public test numbers, like Stripe's).
+ */
+export const TEST_CARD_NUMBERS = {
+  visa: '4242424242424242',
+  mastercard: '5123450000000008',
+  amex: '378282246310005',
+  declined: '4000000000000002',
+  insufficientFunds: '4000000000009995',
+  expiredCard: '4000000000000069',
+  incorrectCvc: '4000000000000127',
+  processingError: '4000000000000119',
+  threeDs: '4000002760003184',
+  laterDeclines: '4000000000000341',
+} as const;
+
 const TEST_CARDS: Readonly<Record<string, CardBehaviour>> = {
-  '4242424242424242': 'approve',
-  '5123450000000008': 'approve',
-  '378282246310005': 'approve',
-  '4000000000000002': 'generic_decline',
-  '4000000000009995': 'insufficient_funds',
-  '4000000000000069': 'expired_card',
-  '4000000000000127': 'incorrect_cvc',
-  '4000000000000119': 'processing_error',
-  '4000002760003184': 'three_ds_challenge',
-  '4000000000000341': 'decline_on_reuse',
+  [TEST_CARD_NUMBERS.visa]: 'approve',
+  [TEST_CARD_NUMBERS.mastercard]: 'approve',
+  [TEST_CARD_NUMBERS.amex]: 'approve',
+  [TEST_CARD_NUMBERS.declined]: 'generic_decline',
+  [TEST_CARD_NUMBERS.insufficientFunds]: 'insufficient_funds',
+  [TEST_CARD_NUMBERS.expiredCard]: 'expired_card',
+  [TEST_CARD_NUMBERS.incorrectCvc]: 'incorrect_cvc',
+  [TEST_CARD_NUMBERS.processingError]: 'processing_error',
+  [TEST_CARD_NUMBERS.threeDs]: 'three_ds_challenge',
+  [TEST_CARD_NUMBERS.laterDeclines]: 'decline_on_reuse',
 };
 
 /** The decline a behaviour causes on any charge, if it always declines. */
