@@ -28,13 +28,14 @@ type Phase = (typeof PHASES)[number];
 const USAGE = `usage: npm run bench -- [options]
   --quick                fewer operations (whole run well under 3 minutes on 2 cores)
   --concurrency N        clients in flight in the throughput phases (default 8)
-  --iterations N         measured operations per throughput phase (default 2000, quick 150)
-  --warmup N             warm-up operations per throughput phase (default 100, quick 30)
+  --iterations N         measured operations per throughput phase (default 2000, quick 400)
+  --warmup N             warm-up operations per throughput phase (default 200, quick 100)
   --card-sizes A,B       collection sizes for the card-list phase (default 1000,100000)
   --only P,Q             run only these phases: baseline, tokenpay, cards
   --simulator MODE       gateway simulator in a "child" process (default) or "in-process"
   --profile PHASE        write a V8 CPU profile of this process during PHASE (baseline, tokenpay
-                         or cards) to --profile-dir; summarise it with
+                         or cards) to --profile-dir; with --soak, "--profile soak" profiles the
+                         API and worker processes instead; summarise a profile with
                          node dist-bench/bench/cpuprofile-top.js FILE
   --profile-dir DIR      default dist-bench/profiles
   --soak MINUTES         instead of the phases: the memory soak — API and worker as separate
@@ -49,7 +50,7 @@ interface Options {
   warmup: number;
   cardSizes: number[];
   phases: Set<Phase>;
-  profile: Phase | undefined;
+  profile: Phase | 'soak' | undefined;
   profileDir: string;
   simulator: 'child' | 'in-process';
   /** minutes of memory soak; when set, the soak runs instead of the phases */
@@ -96,8 +97,10 @@ function parseOptions(argv: string[]): Options | undefined {
     values.only ? (values.only.split(',').map((p) => p.trim()) as Phase[]) : [...PHASES],
   );
   for (const p of phases) if (!PHASES.includes(p)) throw new Error(`unknown phase "${p}" in --only`);
-  const profile = values.profile as Phase | undefined;
-  if (profile !== undefined && !PHASES.includes(profile)) throw new Error(`unknown phase "${profile}"`);
+  const profile = values.profile as Phase | 'soak' | undefined;
+  if (profile !== undefined && profile !== 'soak' && !PHASES.includes(profile)) {
+    throw new Error(`unknown phase "${profile}"`);
+  }
   const simulator = values.simulator;
   if (simulator !== 'child' && simulator !== 'in-process') {
     throw new Error(`--simulator must be "child" or "in-process", got "${simulator}"`);
@@ -111,8 +114,8 @@ function parseOptions(argv: string[]): Options | undefined {
     quick,
     soakMinutes,
     concurrency: positiveInt('concurrency', values.concurrency, soakMinutes ? 4 : 8),
-    iterations: positiveInt('iterations', values.iterations, quick ? 150 : 2000),
-    warmup: positiveInt('warmup', values.warmup, quick ? 30 : 100),
+    iterations: positiveInt('iterations', values.iterations, quick ? 400 : 2000),
+    warmup: positiveInt('warmup', values.warmup, quick ? 100 : 200),
     cardSizes,
     phases,
     profile,
@@ -252,7 +255,15 @@ async function main(): Promise<number> {
     try {
       stack = await startStack(log);
       const s = stack;
-      const result = await runSoak(s, { minutes, concurrency: o.concurrency, sampleEveryS: 10, log });
+      const result = await runSoak(s, {
+        minutes,
+        concurrency: o.concurrency,
+        sampleEveryS: 10,
+        ...(o.profile === 'soak' ? { profileDir: o.profileDir } : {}),
+        log,
+      });
+      if (o.profile === 'soak')
+        log(`CPU profiles of the API and the worker: ${o.profileDir}/CPU.*.cpuprofile`);
       await cleanup();
       printSoak(result);
       return 0;

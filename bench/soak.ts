@@ -15,7 +15,7 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 
 import { freePort, spawnService, waitForPort, type ServiceProcess } from '../src/dev/process';
-import { processRssBytes } from './resources';
+import { processCpuMs, processRssBytes } from './resources';
 import { httpRequester, payWithNewCard } from './tokenpay';
 import { startGatewaySimulator } from './simulator-process';
 import { withDatabase, type Stack } from './stack';
@@ -35,6 +35,8 @@ export interface SoakOptions {
   minutes: number;
   concurrency: number;
   sampleEveryS: number;
+  /** when set, the API and worker run with `--cpu-prof` and write their profiles here on exit */
+  profileDir?: string;
   log: (line: string) => void;
 }
 
@@ -64,6 +66,8 @@ export interface SoakResult {
   samples: SoakSample[];
   verdict: Partial<Record<SoakProcess, SoakVerdict>>;
   restarts: Record<SoakProcess, number>;
+  /** CPU ms per paid payment of each process over the load (start-up excluded) */
+  cpuMsPerPayment: Partial<Record<SoakProcess, number>>;
 }
 
 export async function runSoak(stack: Stack, options: SoakOptions): Promise<SoakResult> {
@@ -92,7 +96,10 @@ export async function runSoak(stack: Stack, options: SoakOptions): Promise<SoakR
       services[name] = spawnService({
         name,
         command: process.execPath,
-        args: [path.join(DIST, name === 'api' ? 'server.js' : 'worker.js')],
+        args: [
+          ...(options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : []),
+          path.join(DIST, name === 'api' ? 'server.js' : 'worker.js'),
+        ],
         env,
         logFile: path.join(stack.workDir, `soak-${name}.log`),
         restartOnCrash: true,
@@ -105,6 +112,14 @@ export async function runSoak(stack: Stack, options: SoakOptions): Promise<SoakR
     const apiKey = process.env.TOKENPAY_DEMO_API_KEY ?? 'tp_demo_dev_only_key';
     log(`soak: API pid ${services.api?.pid}, worker pid ${services.worker?.pid}; ${options.minutes} min`);
 
+    const cpuOf = (): Partial<Record<SoakProcess, number>> =>
+      Object.fromEntries(
+        PROCESSES.map((name) => {
+          const pid = services[name]?.pid;
+          return [name, pid === undefined ? undefined : processCpuMs(pid)];
+        }),
+      );
+    const cpuAtStart = cpuOf();
     const t0 = performance.now();
     const endAt = t0 + options.minutes * 60_000;
     const samples: SoakSample[] = [];
@@ -157,6 +172,12 @@ export async function runSoak(stack: Stack, options: SoakOptions): Promise<SoakR
     await Promise.all(Array.from({ length: options.concurrency }, client));
     clearInterval(sampler);
     sample();
+    const cpuAtEnd = cpuOf();
+    const cpuMsPerPayment: SoakResult['cpuMsPerPayment'] = {};
+    for (const name of PROCESSES) {
+      const [a, b] = [cpuAtStart[name], cpuAtEnd[name]];
+      if (a !== undefined && b !== undefined && payments > 0) cpuMsPerPayment[name] = (b - a) / payments;
+    }
 
     const verdict: SoakResult['verdict'] = {};
     for (const name of PROCESSES) {
@@ -175,6 +196,7 @@ export async function runSoak(stack: Stack, options: SoakOptions): Promise<SoakR
       samples,
       verdict,
       restarts: { api: services.api?.restarts ?? 0, worker: services.worker?.restarts ?? 0 },
+      cpuMsPerPayment,
     };
   } finally {
     await Promise.all(PROCESSES.map((name) => services[name]?.stop().catch(() => undefined)));
@@ -239,6 +261,9 @@ export function printSoak(r: SoakResult, write: (line: string) => void = console
   );
   write(`  payments paid ${r.payments}, failed ${r.failed}, submit p50 ${fmt(r.submitP50Ms)} ms`);
   write(`  restarts: api ${r.restarts.api}, worker ${r.restarts.worker}`);
+  write(
+    `  CPU per payment: api ${fmt(r.cpuMsPerPayment.api)} ms, worker ${fmt(r.cpuMsPerPayment.worker)} ms`,
+  );
   for (const [message, count] of Object.entries(r.errors)) write(`  failed ×${count}: ${message}`);
   write('');
   write('  minute   paid   api RSS MB   worker RSS MB');
@@ -270,6 +295,8 @@ export function printSoak(r: SoakResult, write: (line: string) => void = console
       worker_rss_first_mb: round(r.verdict.worker?.firstMb),
       worker_rss_last_mb: round(r.verdict.worker?.lastMb),
       worker_rss_slope_mb_per_min: round(r.verdict.worker?.slopeMbPerMin),
+      api_cpu_ms_per_payment: round(r.cpuMsPerPayment.api),
+      worker_cpu_ms_per_payment: round(r.cpuMsPerPayment.worker),
       memory_flat: PROCESSES.every((name) => r.verdict[name]?.flat === true),
     }),
   );
