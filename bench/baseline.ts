@@ -12,7 +12,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 
 import { baselineSubmitUpdate, BaselineWorkflow, type BaselineActivities } from './baseline-workflow';
 import { historyShape, type HistoryShape } from './history';
-import { closedLoop, countCompleted, timed, type LoopOptions, type LoopResult } from './loop';
+import { closedLoop, countCompleted, timed, type LoopOptions, type LoopResult, type Operation } from './loop';
 import type { Stack } from './stack';
 
 export interface BaselineResult {
@@ -36,15 +36,23 @@ const noopActivities: BaselineActivities = {
   },
 };
 
-export async function runBaseline(
-  stack: Stack,
-  loopOptions: LoopOptions,
-  log: (line: string) => void,
-): Promise<BaselineResult> {
+/** The baseline's worker and client, ready to drive: one operation, then the post-run checks. */
+export interface BaselineSide {
+  op: Operation;
+  /** checks the measured workflows completed and reads their history shape */
+  finish(loop: LoopResult): Promise<BaselineResult>;
+  close(): Promise<void>;
+}
+
+export async function startBaseline(stack: Stack, log: (line: string) => void): Promise<BaselineSide> {
   const suffix = randomBytes(4).toString('hex');
   const taskQueue = `bench-baseline-${suffix}`;
   const t0 = performance.now();
   const closers: Array<() => Promise<unknown>> = [];
+  const close = async (): Promise<void> => {
+    for (const fn of closers.reverse()) await fn().catch(() => undefined);
+    closers.length = 0;
+  };
   try {
     const nativeConnection = await NativeConnection.connect({ address: stack.temporalAddress });
     closers.push(() => nativeConnection.close());
@@ -67,7 +75,7 @@ export async function runBaseline(
     log(`baseline worker ready in ${Math.round(workerStartMs)} ms (task queue ${taskQueue})`);
 
     const measuredIds: string[] = [];
-    const loop = await closedLoop(loopOptions, async (i, measured) => {
+    const op: Operation = async (i, measured) => {
       const workflowId = `bench-baseline-${suffix}-${i}`;
       const [handle, startMs] = await timed(() =>
         client.workflow.start(BaselineWorkflow, {
@@ -85,17 +93,34 @@ export async function runBaseline(
       if (outcome.state !== 'paid') throw new Error(`baseline update answered ${JSON.stringify(outcome)}`);
       if (measured) measuredIds.push(workflowId);
       return { start: startMs, roundtrip: roundtripMs, total: startMs + roundtripMs };
-    });
+    };
 
-    // Every measured workflow must have completed (it does so right after its update).
-    const completed = await countCompleted(
-      measuredIds,
-      (id) => client.workflow.getHandle(id).result(),
-      'paid',
-    );
-    const shape = await historyShape(client, measuredIds);
-    return { loop, completed, checked: measuredIds.length, workerStartMs, shape };
+    const finish = async (loop: LoopResult): Promise<BaselineResult> => {
+      // Every measured workflow must have completed (it does so right after its update).
+      const completed = await countCompleted(
+        measuredIds,
+        (id) => client.workflow.getHandle(id).result(),
+        'paid',
+      );
+      const shape = await historyShape(client, measuredIds);
+      return { loop, completed, checked: measuredIds.length, workerStartMs, shape };
+    };
+    return { op, finish, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+export async function runBaseline(
+  stack: Stack,
+  loopOptions: LoopOptions,
+  log: (line: string) => void,
+): Promise<BaselineResult> {
+  const side = await startBaseline(stack, log);
+  try {
+    return await side.finish(await closedLoop(loopOptions, side.op));
   } finally {
-    for (const close of closers.reverse()) await close().catch(() => undefined);
+    await side.close();
   }
 }

@@ -36,23 +36,30 @@ export interface LoopResult {
   warmupMs: number;
 }
 
-export async function closedLoop(options: LoopOptions, op: Operation): Promise<LoopResult> {
-  const errors: Record<string, number> = {};
-  const maxConsecutive = options.maxConsecutiveFailures ?? 20;
-  let consecutiveFailures = 0;
-  let nextIndex = 0;
+interface StageResult {
+  completed: number;
+  failed: number;
+  elapsedMs: number;
+  timeLimited: boolean;
+  latencies: Record<string, number[]>;
+}
 
-  const stage = async (
-    count: number,
-    timeLimitMs: number,
-    record: boolean,
-  ): Promise<{
-    completed: number;
-    failed: number;
-    elapsedMs: number;
-    timeLimited: boolean;
-    latencies: Record<string, number[]>;
-  }> => {
+/**
+ * One side's load: runs stages of `count` operations at `concurrency`, numbering operations
+ * across stages and collecting errors; throws after a run of consecutive failures.
+ */
+class LoadDriver {
+  readonly errors: Record<string, number> = {};
+  private consecutiveFailures = 0;
+  private nextIndex = 0;
+
+  constructor(
+    private readonly concurrency: number,
+    private readonly maxConsecutive: number,
+    private readonly op: Operation,
+  ) {}
+
+  async stage(count: number, timeLimitMs: number, record: boolean): Promise<StageResult> {
     const latencies: Record<string, number[]> = {};
     let started = 0;
     let completed = 0;
@@ -69,40 +76,97 @@ export async function closedLoop(options: LoopOptions, op: Operation): Promise<L
           return;
         }
         started += 1;
-        const index = nextIndex++;
+        const index = this.nextIndex++;
         try {
-          const result = await op(index, record);
-          consecutiveFailures = 0;
+          const result = await this.op(index, record);
+          this.consecutiveFailures = 0;
           completed += 1;
           if (record) for (const [name, ms] of Object.entries(result)) (latencies[name] ??= []).push(ms);
         } catch (error) {
           failed += 1;
-          consecutiveFailures += 1;
+          this.consecutiveFailures += 1;
           const message = error instanceof Error ? error.message : String(error);
-          errors[message.slice(0, 200)] = (errors[message.slice(0, 200)] ?? 0) + 1;
-          if (consecutiveFailures >= maxConsecutive) {
-            fatal = new Error(`${consecutiveFailures} operations failed in a row; last: ${message}`);
+          this.errors[message.slice(0, 200)] = (this.errors[message.slice(0, 200)] ?? 0) + 1;
+          if (this.consecutiveFailures >= this.maxConsecutive) {
+            fatal = new Error(`${this.consecutiveFailures} operations failed in a row; last: ${message}`);
           }
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.max(1, options.concurrency) }, client));
+    await Promise.all(Array.from({ length: Math.max(1, this.concurrency) }, client));
     if (fatal) throw fatal;
     return { completed, failed, elapsedMs: performance.now() - t0, timeLimited, latencies };
-  };
+  }
+}
 
-  const warm = await stage(options.warmup, options.timeLimitMs, false);
-  const measured = await stage(options.iterations, options.timeLimitMs, true);
+function toLoopResult(measured: StageResult[], errors: Record<string, number>, warmupMs: number): LoopResult {
+  const latencies: Record<string, number[]> = {};
+  for (const stage of measured) {
+    for (const [name, values] of Object.entries(stage.latencies)) (latencies[name] ??= []).push(...values);
+  }
+  const completed = measured.reduce((a, s) => a + s.completed, 0);
+  const elapsedMs = measured.reduce((a, s) => a + s.elapsedMs, 0);
   return {
-    completed: measured.completed,
-    failed: measured.failed,
-    elapsedMs: measured.elapsedMs,
-    perSecond: measured.elapsedMs > 0 ? measured.completed / (measured.elapsedMs / 1000) : NaN,
-    latencies: measured.latencies,
+    completed,
+    failed: measured.reduce((a, s) => a + s.failed, 0),
+    elapsedMs,
+    perSecond: elapsedMs > 0 ? completed / (elapsedMs / 1000) : NaN,
+    latencies,
     errors,
-    timeLimited: measured.timeLimited,
-    warmupMs: warm.elapsedMs,
+    timeLimited: measured.some((s) => s.timeLimited),
+    warmupMs,
   };
+}
+
+export async function closedLoop(options: LoopOptions, op: Operation): Promise<LoopResult> {
+  const driver = new LoadDriver(options.concurrency, options.maxConsecutiveFailures ?? 20, op);
+  const warm = await driver.stage(options.warmup, options.timeLimitMs, false);
+  const measured = await driver.stage(options.iterations, options.timeLimitMs, true);
+  return toLoopResult([measured], driver.errors, warm.elapsedMs);
+}
+
+export interface InterleavedSide {
+  name: string;
+  op: Operation;
+  /** called around each of this side's measured rounds (e.g. to meter CPU) */
+  around?: <T>(work: () => Promise<T>) => Promise<T>;
+}
+
+/**
+ * Several closed loops measured in alternating rounds instead of one after the other, so that
+ * whatever else the shared machine does (a neighbour's burst, a slowly filling database) falls on
+ * every side alike and cancels out of their ratio. Each side warms up first; then `rounds` rounds
+ * each give every side `iterations / rounds` operations, in ABBA order (A B, B A, …) so a steady
+ * drift favours neither. Per side, throughput is its completed operations over the summed wall
+ * time of its own rounds. `timeLimitMs` bounds each side's whole measured work.
+ */
+export async function interleavedLoops(
+  options: LoopOptions & { rounds: number },
+  sides: readonly InterleavedSide[],
+): Promise<Record<string, LoopResult>> {
+  const drivers = sides.map(
+    (side) => new LoadDriver(options.concurrency, options.maxConsecutiveFailures ?? 20, side.op),
+  );
+  const warmupMs: number[] = [];
+  for (const driver of drivers) {
+    warmupMs.push((await driver.stage(options.warmup, options.timeLimitMs, false)).elapsedMs);
+  }
+  const rounds = Math.max(1, Math.min(options.rounds, options.iterations));
+  const perRound = Math.ceil(options.iterations / rounds);
+  const roundLimitMs = options.timeLimitMs / rounds;
+  const measured: StageResult[][] = sides.map(() => []);
+  for (let r = 0; r < rounds; r++) {
+    const order = sides.map((_, i) => i);
+    if (r % 2 === 1) order.reverse();
+    for (const i of order) {
+      const driver = drivers[i]!;
+      const around = sides[i]!.around ?? (<T>(work: () => Promise<T>) => work());
+      measured[i]!.push(await around(() => driver.stage(perRound, roundLimitMs, true)));
+    }
+  }
+  return Object.fromEntries(
+    sides.map((side, i) => [side.name, toLoopResult(measured[i]!, drivers[i]!.errors, warmupMs[i]!)]),
+  );
 }
 
 /** Milliseconds `work` took, with its result. */

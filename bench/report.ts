@@ -14,6 +14,8 @@ export interface BenchReport {
   /** git commit of the tree measured, "+dirty" when it had uncommitted changes */
   revision: string;
   simulator: 'child' | 'in-process';
+  /** how bare Temporal and tokenpay were measured: alternating rounds or one after the other */
+  schedule: string;
   concurrency: number;
   warmup: number;
   iterations: number;
@@ -73,6 +75,7 @@ export function resultJson(r: BenchReport): Record<string, unknown> {
     bench: 'tokenpay',
     revision: r.revision,
     mode: r.mode,
+    schedule: r.schedule,
     simulator: r.simulator,
     concurrency: r.concurrency,
     warmup: r.warmup,
@@ -134,7 +137,7 @@ export function printReport(r: BenchReport, write: (line: string) => void = cons
   write('');
   write(
     `tokenpay bench (${r.mode}, ${r.revision}): concurrency ${r.concurrency}, warm-up ${r.warmup}, up to ${r.iterations} ` +
-      `operations per phase; Temporal ${r.temporal}; Mongo ${r.mongo}; gateway simulator ${r.simulator}`,
+      `operations per phase (${r.schedule}); Temporal ${r.temporal}; Mongo ${r.mongo}; gateway simulator ${r.simulator}`,
   );
   write('');
   const rows: string[][] = [

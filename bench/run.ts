@@ -13,14 +13,14 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 
-import { runBaseline } from './baseline';
+import { runBaseline, startBaseline } from './baseline';
 import { runCardList } from './card-list';
-import type { LoopOptions } from './loop';
+import { interleavedLoops, type LoopOptions } from './loop';
 import { printReport, type BenchReport } from './report';
 import { CpuMeter, memorySample, processRssBytes, type TrackedProcess } from './resources';
 import { printSoak, runSoak } from './soak';
 import { startStack, type Stack } from './stack';
-import { runTokenpay, startTokenpay, type Tokenpay } from './tokenpay';
+import { runTokenpay, startTokenpay, tokenpaySide, type Tokenpay } from './tokenpay';
 
 const PHASES = ['baseline', 'tokenpay', 'cards'] as const;
 type Phase = (typeof PHASES)[number];
@@ -32,6 +32,9 @@ const USAGE = `usage: npm run bench -- [options]
   --warmup N             warm-up operations per throughput phase (default 200, quick 100)
   --card-sizes A,B       collection sizes for the card-list phase (default 1000,100000)
   --only P,Q             run only these phases: baseline, tokenpay, cards
+  --rounds N             bare Temporal and tokenpay alternate in N rounds (default 4, full run 8),
+                         so machine noise falls on both alike
+  --sequential           measure bare Temporal, then tokenpay (no alternating rounds)
   --simulator MODE       gateway simulator in a "child" process (default) or "in-process"
   --profile PHASE        write a V8 CPU profile of this process during PHASE (baseline, tokenpay
                          or cards) to --profile-dir; with --soak, "--profile soak" profiles the
@@ -53,6 +56,8 @@ interface Options {
   profile: Phase | 'soak' | undefined;
   profileDir: string;
   simulator: 'child' | 'in-process';
+  rounds: number;
+  sequential: boolean;
   /** minutes of memory soak; when set, the soak runs instead of the phases */
   soakMinutes: number | undefined;
   /** whole run, after which everything is stopped and the run fails */
@@ -87,6 +92,8 @@ function parseOptions(argv: string[]): Options | undefined {
       'profile-dir': { type: 'string' },
       simulator: { type: 'string', default: 'child' },
       soak: { type: 'string' },
+      rounds: { type: 'string' },
+      sequential: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -113,6 +120,8 @@ function parseOptions(argv: string[]): Options | undefined {
   return {
     quick,
     soakMinutes,
+    rounds: positiveInt('rounds', values.rounds, quick ? 4 : 8),
+    sequential: values.sequential ?? false,
     concurrency: positiveInt('concurrency', values.concurrency, soakMinutes ? 4 : 8),
     iterations: positiveInt('iterations', values.iterations, quick ? 400 : 2000),
     warmup: positiveInt('warmup', values.warmup, quick ? 100 : 200),
@@ -241,6 +250,7 @@ async function main(): Promise<number> {
     timingsMs: {},
     loadAverage: { start: loadStart, end: NaN },
     sdkWarnings: 0,
+    schedule: 'sequential',
     targets: { throughputRatio: 0.7, latencyRatio: 1.5, cardListRatio: 1.5 },
   };
   const loopOptions: LoopOptions = {
@@ -259,6 +269,7 @@ async function main(): Promise<number> {
         minutes,
         concurrency: o.concurrency,
         sampleEveryS: 10,
+        heapEveryS: 30,
         ...(o.profile === 'soak' ? { profileDir: o.profileDir } : {}),
         log,
       });
@@ -297,7 +308,17 @@ async function main(): Promise<number> {
       return value;
     };
 
-    if (o.phases.has('baseline')) {
+    // Bare Temporal and tokenpay in alternating rounds (see interleavedLoops) unless asked
+    // otherwise or one of them is being profiled on its own.
+    const interleave =
+      o.phases.has('baseline') &&
+      o.phases.has('tokenpay') &&
+      !o.sequential &&
+      o.profile !== 'baseline' &&
+      o.profile !== 'tokenpay';
+    report.schedule = interleave ? `interleaved, ${o.rounds} ABBA rounds` : 'sequential';
+
+    if (o.phases.has('baseline') && !interleave) {
       log(`bare Temporal: warm-up ${o.warmup}, then up to ${o.iterations} at concurrency ${o.concurrency}`);
       report.baseline = await phase('bare Temporal', 'baseline', () => runBaseline(s, loopOptions, log));
       log(`bare Temporal: ${report.baseline.loop.perSecond.toFixed(1)} workflows/s`);
@@ -310,7 +331,44 @@ async function main(): Promise<number> {
       report.timingsMs['start tokenpay'] = performance.now() - t;
     }
     const tp = tokenpay;
-    if (tp && o.phases.has('tokenpay')) {
+    if (tp && interleave) {
+      log(
+        `bare Temporal and tokenpay: warm-up ${o.warmup} each, then up to ${o.iterations} each in ` +
+          `${o.rounds} alternating rounds at concurrency ${o.concurrency}`,
+      );
+      const base = await startBaseline(s, log);
+      try {
+        const side = tokenpaySide(tp);
+        // CPU and wall time of a side: summed over its own measured rounds
+        const metered =
+          (name: string) =>
+          async <T>(work: () => Promise<T>): Promise<T> => {
+            const before = meter.snapshot();
+            const t = performance.now();
+            const value = await work();
+            report.timingsMs[name] = (report.timingsMs[name] ?? 0) + (performance.now() - t);
+            const spent = CpuMeter.diff(before, meter.snapshot());
+            const total = (report.cpu[name] ??= {});
+            for (const [proc, ms] of Object.entries(spent)) total[proc] = (total[proc] ?? 0) + ms;
+            return value;
+          };
+        const loops = await interleavedLoops({ ...loopOptions, rounds: o.rounds }, [
+          { name: 'baseline', op: base.op, around: metered('bare Temporal') },
+          { name: 'tokenpay', op: side.op, around: metered('tokenpay') },
+        ]);
+        report.baseline = await base.finish(loops.baseline!);
+        report.tokenpay = await side.finish(loops.tokenpay!);
+        report.memory['after bare Temporal + tokenpay'] = memorySample();
+      } finally {
+        await base.close();
+      }
+      log(
+        `bare Temporal: ${report.baseline.loop.perSecond.toFixed(1)} workflows/s; ` +
+          `tokenpay: ${report.tokenpay.loop.perSecond.toFixed(1)} payments/s`,
+      );
+      logErrors(report.baseline.loop.errors, log);
+      logErrors(report.tokenpay.loop.errors, log);
+    } else if (tp && o.phases.has('tokenpay')) {
       log(`tokenpay: warm-up ${o.warmup}, then up to ${o.iterations} at concurrency ${o.concurrency}`);
       report.tokenpay = await phase('tokenpay', 'tokenpay', () => runTokenpay(tp, loopOptions));
       log(`tokenpay: ${report.tokenpay.loop.perSecond.toFixed(1)} payments/s`);

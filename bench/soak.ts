@@ -5,12 +5,17 @@
  * `dist/worker.js`, as `npm start` runs them — so each one's RSS is read from /proc on its own.
  *
  * Load: `concurrency` closed-loop clients paying with a new card and saving it (the same operation
- * as the throughput phase) for the whole duration. RSS is sampled every `sampleEveryS`. The first
- * minute is warm-up (JIT, connection pools, the worker's workflow cache filling) and is not
- * judged; after it, the least-squares slope of RSS over time and the growth from the first judged
- * minute to the last must both be small for the process to count as flat.
+ * as the throughput phase) for the whole duration. RSS is sampled every `sampleEveryS`; every
+ * `heapEveryS` each process's JavaScript heap is measured after a full collection, through its
+ * inspector (./heap-probe.ts). RSS cannot tell a leak from V8 sizing its heap to the load (it saws
+ * by 100 MB at steady state); the heap that survives a full GC can, so that is what is judged.
+ * The first minute is warm-up (JIT, connection pools, the worker's workflow cache filling); after
+ * it, the least-squares slope over time and the growth from the first judged minute to the last
+ * must both be small for the process to count as flat.
  */
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 
@@ -21,20 +26,24 @@ import { startGatewaySimulator } from './simulator-process';
 import { withDatabase, type Stack } from './stack';
 import { percentile } from './stats';
 
+const execFileAsync = promisify(execFile);
 const DIST = path.resolve(__dirname, '..', '..', 'dist');
 const PROCESSES = ['api', 'worker'] as const;
 type SoakProcess = (typeof PROCESSES)[number];
 
-/** Judged flat when RSS grows by less than this over the judged window... */
-const FLAT_GROWTH_MB = 16;
-/** ...and its trend is below this (a leak of 1.5 MB/min is 2 GB a day; GC sawtooth is noise). */
-const FLAT_SLOPE_MB_PER_MIN = 1.5;
+/** Judged flat when the post-GC heap grows by less than this over the judged window... */
+const FLAT_GROWTH_MB = 10;
+/** ...and its trend is below this (a leak of 1 MB/min is 1.4 GB a day). */
+const FLAT_SLOPE_MB_PER_MIN = 1;
 const WARMUP_S = 60;
+const HEAP_PROBE = path.resolve(__dirname, 'heap-probe.js');
 
 export interface SoakOptions {
   minutes: number;
   concurrency: number;
   sampleEveryS: number;
+  /** how often to measure each process's heap after a full GC */
+  heapEveryS: number;
   /** when set, the API and worker run with `--cpu-prof` and write their profiles here on exit */
   profileDir?: string;
   log: (line: string) => void;
@@ -44,6 +53,8 @@ export interface SoakSample {
   atS: number;
   payments: number;
   rssMb: Record<SoakProcess, number | undefined>;
+  /** live heap after a full GC, on the samples that measured it */
+  heapMb?: Partial<Record<SoakProcess, number>>;
 }
 
 export interface SoakVerdict {
@@ -64,7 +75,9 @@ export interface SoakResult {
   errors: Record<string, number>;
   submitP50Ms: number;
   samples: SoakSample[];
+  /** judged on the post-GC heap; RSS's trend alongside, for information */
   verdict: Partial<Record<SoakProcess, SoakVerdict>>;
+  rssTrend: Partial<Record<SoakProcess, SoakVerdict>>;
   restarts: Record<SoakProcess, number>;
   /** CPU ms per paid payment of each process over the load (start-up excluded) */
   cpuMsPerPayment: Partial<Record<SoakProcess, number>>;
@@ -75,6 +88,7 @@ export async function runSoak(stack: Stack, options: SoakOptions): Promise<SoakR
   const suffix = randomBytes(4).toString('hex');
   const simulator = await startGatewaySimulator('child');
   const services: Partial<Record<SoakProcess, ServiceProcess>> = {};
+  const inspectPorts: Partial<Record<SoakProcess, number>> = {};
   try {
     const port = await freePort();
     const env: NodeJS.ProcessEnv = {
@@ -93,11 +107,13 @@ export async function runSoak(stack: Stack, options: SoakOptions): Promise<SoakR
       LOG_LEVEL: 'warn',
     };
     for (const name of PROCESSES) {
+      inspectPorts[name] = await freePort();
       services[name] = spawnService({
         name,
         command: process.execPath,
         args: [
           ...(options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : []),
+          `--inspect=127.0.0.1:${inspectPorts[name]}`, // for the heap probe; loopback only
           path.join(DIST, name === 'api' ? 'server.js' : 'worker.js'),
         ],
         env,
@@ -140,15 +156,37 @@ export async function runSoak(stack: Stack, options: SoakOptions): Promise<SoakR
       samples.push({ atS: (performance.now() - t0) / 1000, payments, rssMb });
     };
     sample();
+    let probing = false;
+    const probeHeaps = async (): Promise<void> => {
+      if (probing) return;
+      probing = true;
+      try {
+        const atS = (performance.now() - t0) / 1000;
+        const heapMb: Partial<Record<SoakProcess, number>> = {};
+        for (const name of PROCESSES) {
+          const used = await heapUsedBytes(inspectPorts[name]!).catch((error: unknown) => {
+            log(`heap probe of ${name}: ${(error as Error).message}`);
+            return undefined;
+          });
+          if (used !== undefined) heapMb[name] = used / 2 ** 20;
+        }
+        samples.push({ atS, payments, rssMb: samples.at(-1)!.rssMb, heapMb });
+      } finally {
+        probing = false;
+      }
+    };
+    const heapProber = setInterval(() => void probeHeaps(), options.heapEveryS * 1000);
     const sampler = setInterval(() => {
       sample();
       // scraped as Prometheus would: the registry (and the worker's, relayed) is part of the soak
       void request('GET', '/metrics').catch(() => undefined);
       const last = samples.at(-1)!;
-      if (samples.length % Math.max(1, Math.round(60 / options.sampleEveryS)) === 0) {
+      if (Math.floor(last.atS / 60) > Math.floor((last.atS - options.sampleEveryS) / 60)) {
+        const heap = [...samples].reverse().find((x) => x.heapMb)?.heapMb;
         log(
-          `soak ${(last.atS / 60).toFixed(1)} min: ${payments} paid, ${failed} failed, RSS api ` +
-            `${last.rssMb.api?.toFixed(0)} MB, worker ${last.rssMb.worker?.toFixed(0)} MB`,
+          `soak ${(last.atS / 60).toFixed(1)} min: ${payments} paid, ${failed} failed; RSS api ` +
+            `${last.rssMb.api?.toFixed(0)} MB, worker ${last.rssMb.worker?.toFixed(0)} MB; heap after GC api ` +
+            `${heap?.api?.toFixed(1) ?? '—'} MB, worker ${heap?.worker?.toFixed(1) ?? '—'} MB`,
         );
       }
     }, options.sampleEveryS * 1000);
@@ -171,7 +209,9 @@ export async function runSoak(stack: Stack, options: SoakOptions): Promise<SoakR
     };
     await Promise.all(Array.from({ length: options.concurrency }, client));
     clearInterval(sampler);
+    clearInterval(heapProber);
     sample();
+    await probeHeaps();
     const cpuAtEnd = cpuOf();
     const cpuMsPerPayment: SoakResult['cpuMsPerPayment'] = {};
     for (const name of PROCESSES) {
@@ -180,11 +220,17 @@ export async function runSoak(stack: Stack, options: SoakOptions): Promise<SoakR
     }
 
     const verdict: SoakResult['verdict'] = {};
+    const rssTrend: SoakResult['rssTrend'] = {};
     for (const name of PROCESSES) {
-      const points = samples
-        .filter((s) => s.atS >= WARMUP_S && s.rssMb[name] !== undefined)
-        .map((s) => ({ t: s.atS, mb: s.rssMb[name]! }));
-      if (points.length >= 3) verdict[name] = judge(points);
+      const judged = samples.filter((x) => x.atS >= WARMUP_S);
+      const heap = judged.flatMap((x) =>
+        x.heapMb?.[name] === undefined ? [] : [{ t: x.atS, mb: x.heapMb[name] }],
+      );
+      const rss = judged.flatMap((x) =>
+        x.heapMb || x.rssMb[name] === undefined ? [] : [{ t: x.atS, mb: x.rssMb[name] }],
+      );
+      if (heap.length >= 3) verdict[name] = judge(heap);
+      if (rss.length >= 3) rssTrend[name] = judge(rss);
     }
     return {
       minutes: options.minutes,
@@ -195,6 +241,7 @@ export async function runSoak(stack: Stack, options: SoakOptions): Promise<SoakR
       submitP50Ms: percentile(submitMs, 50),
       samples,
       verdict,
+      rssTrend,
       restarts: { api: services.api?.restarts ?? 0, worker: services.worker?.restarts ?? 0 },
       cpuMsPerPayment,
     };
@@ -237,6 +284,16 @@ export function judge(points: ReadonlyArray<{ t: number; mb: number }>): SoakVer
   };
 }
 
+/** Live heap of the process whose inspector listens on `port`, after a full GC (./heap-probe). */
+async function heapUsedBytes(port: number): Promise<number> {
+  const { stdout } = await execFileAsync(
+    process.execPath,
+    ['--experimental-websocket', HEAP_PROBE, String(port)],
+    { timeout: 20_000 },
+  );
+  return (JSON.parse(stdout) as { usedBytes: number }).usedBytes;
+}
+
 async function waitUntilReady(request: ReturnType<typeof httpRequester>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = 'no answer';
@@ -266,21 +323,27 @@ export function printSoak(r: SoakResult, write: (line: string) => void = console
   );
   for (const [message, count] of Object.entries(r.errors)) write(`  failed ×${count}: ${message}`);
   write('');
-  write('  minute   paid   api RSS MB   worker RSS MB');
-  for (const s of r.samples.filter((_, i, all) => i % 4 === 0 || i === all.length - 1)) {
+  write('  minute   paid   heap after GC MB (api, worker)   RSS MB (api, worker)');
+  const probed = r.samples.filter((x) => x.heapMb);
+  for (const x of probed.filter((_, i, all) => i % 2 === 0 || i === all.length - 1)) {
     write(
-      `  ${(s.atS / 60).toFixed(1).padStart(6)} ${String(s.payments).padStart(6)} ${fmt(s.rssMb.api).padStart(12)} ${fmt(s.rssMb.worker).padStart(15)}`,
+      `  ${(x.atS / 60).toFixed(1).padStart(6)} ${String(x.payments).padStart(6)} ` +
+        `${fmt(x.heapMb?.api).padStart(16)} ${fmt(x.heapMb?.worker).padStart(8)}      ` +
+        `${fmt(x.rssMb.api, 0).padStart(12)} ${fmt(x.rssMb.worker, 0).padStart(6)}`,
     );
   }
   write('');
+  const line = (label: string, v: SoakVerdict): string =>
+    `${label} ${fmt(v.firstMb)} → ${fmt(v.lastMb)} MB (growth ${fmt(v.growthMb)} MB, trend ` +
+    `${fmt(v.slopeMbPerMin, 2)} MB/min, max ${fmt(v.maxMb)} MB)`;
   for (const name of PROCESSES) {
     const v = r.verdict[name];
-    if (!v) continue;
-    write(
-      `  ${name.padEnd(6)} first judged minute ${fmt(v.firstMb)} MB → last minute ${fmt(v.lastMb)} MB ` +
-        `(growth ${fmt(v.growthMb)} MB, trend ${fmt(v.slopeMbPerMin, 2)} MB/min, max ${fmt(v.maxMb)} MB): ` +
-        `${v.flat ? 'flat' : 'GROWING'}`,
-    );
+    const rss = r.rssTrend[name];
+    if (v)
+      write(
+        `  ${name.padEnd(6)} ${line('heap after GC, first judged minute → last:', v)}: ${v.flat ? 'flat' : 'GROWING'}`,
+      );
+    if (rss) write(`  ${''.padEnd(6)} ${line('RSS (GC sawtooth included):', rss)}`);
   }
   const round = (v: number | undefined): number | null =>
     v === undefined ? null : Math.round(v * 100) / 100;
@@ -289,12 +352,14 @@ export function printSoak(r: SoakResult, write: (line: string) => void = console
       soak_minutes: r.minutes,
       soak_payments: r.payments,
       soak_failed: r.failed,
-      api_rss_first_mb: round(r.verdict.api?.firstMb),
-      api_rss_last_mb: round(r.verdict.api?.lastMb),
-      api_rss_slope_mb_per_min: round(r.verdict.api?.slopeMbPerMin),
-      worker_rss_first_mb: round(r.verdict.worker?.firstMb),
-      worker_rss_last_mb: round(r.verdict.worker?.lastMb),
-      worker_rss_slope_mb_per_min: round(r.verdict.worker?.slopeMbPerMin),
+      api_heap_first_mb: round(r.verdict.api?.firstMb),
+      api_heap_last_mb: round(r.verdict.api?.lastMb),
+      api_heap_slope_mb_per_min: round(r.verdict.api?.slopeMbPerMin),
+      worker_heap_first_mb: round(r.verdict.worker?.firstMb),
+      worker_heap_last_mb: round(r.verdict.worker?.lastMb),
+      worker_heap_slope_mb_per_min: round(r.verdict.worker?.slopeMbPerMin),
+      api_rss_max_mb: round(r.rssTrend.api?.maxMb),
+      worker_rss_max_mb: round(r.rssTrend.worker?.maxMb),
       api_cpu_ms_per_payment: round(r.cpuMsPerPayment.api),
       worker_cpu_ms_per_payment: round(r.cpuMsPerPayment.worker),
       memory_flat: PROCESSES.every((name) => r.verdict[name]?.flat === true),

@@ -31,7 +31,7 @@ import { startApi, type ApiHandle } from '../src/server';
 import { collections, connectMongo, type Collections, type Mongo } from '../src/store/mongo';
 import { workflowSource } from '../src/worker';
 import { historyShape, type HistoryShape } from './history';
-import { closedLoop, countCompleted, timed, type LoopOptions, type LoopResult } from './loop';
+import { closedLoop, countCompleted, timed, type LoopOptions, type LoopResult, type Operation } from './loop';
 import { startGatewaySimulator, type SimulatorHandle } from './simulator-process';
 import { withDatabase, type Stack } from './stack';
 
@@ -238,11 +238,14 @@ export function httpRequester(baseUrl: string): RequestFn {
   };
 }
 
-export async function runTokenpay(tp: Tokenpay, loopOptions: LoopOptions): Promise<TokenpayResult> {
+/** tokenpay as one side of the load: the operation, then the post-run checks. */
+export function tokenpaySide(tp: Tokenpay): {
+  op: Operation;
+  finish(loop: LoopResult): Promise<TokenpayResult>;
+} {
   const suffix = randomBytes(4).toString('hex');
   const measuredSessions: string[] = [];
-
-  const loop = await closedLoop(loopOptions, async (i, measured) => {
+  const op: Operation = async (i, measured) => {
     const { sessionId, createMs, submitMs } = await payWithNewCard(
       tp.request,
       tp.apiKey,
@@ -250,17 +253,24 @@ export async function runTokenpay(tp: Tokenpay, loopOptions: LoopOptions): Promi
     );
     if (measured) measuredSessions.push(sessionId);
     return { create: createMs, submit: submitMs, total: createMs + submitMs };
-  });
+  };
+  const finish = async (loop: LoopResult): Promise<TokenpayResult> => {
+    const completed = await countCompleted(
+      measuredSessions,
+      (id) => tp.temporal.workflow.getHandle(`checkout-${id}`).result(),
+      'paid',
+    );
+    const savedCards = await tp.collections.cards.countDocuments({});
+    const shape = await historyShape(
+      tp.temporal,
+      measuredSessions.map((id) => `checkout-${id}`),
+    );
+    return { loop, completed, checked: measuredSessions.length, savedCards, shape };
+  };
+  return { op, finish };
+}
 
-  const completed = await countCompleted(
-    measuredSessions,
-    (id) => tp.temporal.workflow.getHandle(`checkout-${id}`).result(),
-    'paid',
-  );
-  const savedCards = await tp.collections.cards.countDocuments({});
-  const shape = await historyShape(
-    tp.temporal,
-    measuredSessions.map((id) => `checkout-${id}`),
-  );
-  return { loop, completed, checked: measuredSessions.length, savedCards, shape };
+export async function runTokenpay(tp: Tokenpay, loopOptions: LoopOptions): Promise<TokenpayResult> {
+  const side = tokenpaySide(tp);
+  return side.finish(await closedLoop(loopOptions, side.op));
 }
