@@ -165,7 +165,8 @@ export async function runSoak(stack: Stack, options: SoakOptions): Promise<SoakR
         const heapMb: Partial<Record<SoakProcess, number>> = {};
         for (const name of PROCESSES) {
           const used = await heapUsedBytes(inspectPorts[name]!).catch((error: unknown) => {
-            log(`heap probe of ${name}: ${(error as Error).message}`);
+            const stderr = (error as { stderr?: string }).stderr?.trim();
+            log(`heap probe of ${name}: ${stderr || (error as Error).message}`);
             return undefined;
           });
           if (used !== undefined) heapMb[name] = used / 2 ** 20;
