@@ -188,9 +188,14 @@ export function createApp(deps: AppDeps): express.Express {
       taskQueue: deps.config.temporal.taskQueue,
     }),
   );
+  // One budget of failed key attempts per IP across the merchant, admin and codec endpoints.
+  const authGuard = createAuthFailureGuard({
+    failuresPerMinute: deps.config.rateLimits.authFailuresPerMinute,
+  });
   // Before the JSON limits below: the Temporal UI posts whole histories to be decoded.
   app.use(
     codecRoutes({
+      guard: authGuard,
       codec: new EncryptionCodec(loadCodecKeys()),
       authorize: deps.config.codec.trustUiOrigin
         ? devCodecAuthorizer({ adminKey: deps.config.adminKey, uiOrigins: deps.config.codec.uiOrigins })
@@ -201,10 +206,6 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(requireJson);
   app.use(express.json({ limit: '64kb', strict: true }));
   app.use(limitJsonDepth(MAX_JSON_DEPTH));
-  // One budget of failed key attempts per IP across the merchant and admin APIs.
-  const authGuard = createAuthFailureGuard({
-    failuresPerMinute: deps.config.rateLimits.authFailuresPerMinute,
-  });
   app.use(adminRoutes(deps.collections, deps.config.adminKey, authGuard));
   app.use(checkoutRoutes(deps));
   app.use('/b', merchantRoutes({ ...deps, authGuard }));

@@ -38,6 +38,8 @@ import type { Payload, PayloadCodec } from '@temporalio/common';
 import { z } from 'zod';
 
 import { CodecError } from '../codec/encryption-codec';
+import type { AuthFailureGuard } from './auth';
+import { detail, HttpError } from './errors';
 
 export interface CodecRoutesOptions {
   codec: PayloadCodec;
@@ -45,6 +47,11 @@ export interface CodecRoutesOptions {
   authorize: (req: Request) => boolean | Promise<boolean>;
   /** Exact origins (scheme://host:port) of the Temporal UI(s) allowed to call from a browser. */
   allowedOrigins: string[];
+  /**
+   * Failed-key budget per IP shared with the merchant and admin APIs: the codec answers with the
+   * admin key, so guessing it here must cost the same as guessing it on /admin.
+   */
+  guard?: AuthFailureGuard;
 }
 
 /** Origins of the UI embedded in `temporal server start-dev` (default UI port 8233). */
@@ -136,6 +143,7 @@ export function codecRoutes(options: CodecRoutesOptions): Router {
   };
 
   const authenticate: RequestHandler = async (req, res, next) => {
+    await options.guard?.check(req, res);
     let allowed = false;
     try {
       allowed = await authorize(req);
@@ -143,12 +151,14 @@ export function codecRoutes(options: CodecRoutesOptions): Router {
       allowed = false;
     }
     if (!allowed) {
-      problem(
-        res,
+      const unauthorized = detail(
         401,
         'Authentication credentials for the codec endpoint were not provided or are invalid.',
       );
-      return;
+      // only a wrong admin key counts as a guess; a request without one is not an attempt
+      throw options.guard && /^\s*Admin-Key\s+\S/i.test(req.get('authorization') ?? '')
+        ? await options.guard.fail(req, res, unauthorized)
+        : unauthorized;
     }
     next();
   };
@@ -191,7 +201,9 @@ export function codecRoutes(options: CodecRoutesOptions): Router {
 
   // Body-parser errors stay in this router: 4xx with {detail}, never the app's 500.
   const errors: ErrorRequestHandler = (error: { type?: string; status?: number }, _req, res, _next) => {
-    if (error?.type === 'entity.too.large') problem(res, 413, 'The request body is larger than 2 MB.');
+    if (error instanceof HttpError)
+      res.status(error.status).json(error.body); // 401, 429 (+ Retry-After)
+    else if (error?.type === 'entity.too.large') problem(res, 413, 'The request body is larger than 2 MB.');
     else if (typeof error?.status === 'number' && error.status >= 400 && error.status < 500)
       problem(res, 400, 'The request body is not valid JSON.');
     else problem(res, 500, 'The codec endpoint failed.');

@@ -64,7 +64,8 @@ describe('embedded dev services', () => {
 
       // The build's patch (FERRETDB_PATCHES): lookups by _id search the _id index, never scan.
       if (ferretBin.startsWith(cacheDir())) {
-        const plan = (await coll.find({ _id: 'some-id' }).explain()) as {
+        const byId = client.db('tokenpay_test').collection<{ _id: string }>('things');
+        const plan = (await byId.find({ _id: 'some-id' }).explain()) as {
           queryPlanner?: { Plan?: string[] };
         };
         expect(plan.queryPlanner?.Plan?.join(' ')).toMatch(/SEARCH \S+ USING INDEX \S+__id_/);

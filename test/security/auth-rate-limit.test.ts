@@ -154,6 +154,25 @@ describe('auth failure limit on a real stack (default policy)', () => {
     expect(await h.collections.merchants.countDocuments({ name: 'x' })).toBe(1);
   });
 
+  it(`wrong Admin-Keys on the codec endpoint share the budget: ${DEFAULT_LIMIT} × 401, then 429 for /codec and /admin`, async () => {
+    const ip = '127.0.0.25';
+    const decode = (key: string) => call(ip, 'POST', '/codec/decode', adminKey(key), { payloads: [] });
+    for (let i = 0; i < DEFAULT_LIMIT; i++) {
+      expect({ i, status: (await decode(`guess-${i}`)).status }).toEqual({ i, status: 401 });
+    }
+    const blocked = await decode('guess-again');
+    expect(blocked.status).toBe(429);
+    expect(blocked.body).toEqual({ detail: expect.any(String) });
+    expect(Number(blocked.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect((await decode(ADMIN_KEY)).status).toBe(429); // a right guess cannot be confirmed
+    expect((await call(ip, 'POST', '/admin/v1/merchants', adminKey(ADMIN_KEY), { name: 'y' })).status).toBe(
+      429,
+    );
+    expect(
+      (await call('127.0.0.26', 'POST', '/codec/decode', adminKey(ADMIN_KEY), { payloads: [] })).status,
+    ).toBe(200);
+  });
+
   it('only failed authentications count: successes, other 4xx and missing credentials never do', async () => {
     const ip = '127.0.0.31';
     // many correct-key requests, at once, most of them refused for other reasons (400, 404)
