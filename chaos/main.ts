@@ -62,8 +62,9 @@ const PROFILES: Record<'short' | 'long', Profile> = {
     storms: 2,
     paymentBudgetMs: 100_000,
     callBudgetMs: 45_000,
-    // longer than the API's takeover time of a key left "running" by a crash (60 s)
-    keyBusyBudgetMs: 75_000,
+    // longer than the API's takeover of a key a crash left "running" (heartbeat 15 s stale) plus
+    // the longest a live request may hold its key (an operation waiting out gateway timeouts)
+    keyBusyBudgetMs: 45_000,
     quiesceMs: 40_000,
     hardLimitMs: 200_000,
     gatewayTimeoutMs: 4_000,
@@ -82,7 +83,7 @@ const PROFILES: Record<'short' | 'long', Profile> = {
     storms: 20,
     paymentBudgetMs: 150_000,
     callBudgetMs: 60_000,
-    keyBusyBudgetMs: 90_000,
+    keyBusyBudgetMs: 45_000,
     quiesceMs: 120_000,
     hardLimitMs: 1_000_000,
     gatewayTimeoutMs: 4_000,

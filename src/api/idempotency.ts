@@ -13,10 +13,15 @@ import { detail } from './errors';
 
 const RETENTION_MS = 24 * 3600 * 1000;
 /**
- * A request that has not finished in this long crashed; its key may be taken over. Safe because
- * what runs under a key is idempotent itself (a create derives its session id from the key).
+ * A running request refreshes its claim on the key this often; a claim whose heartbeat is older
+ * than STALE_RUNNING_MS was left by a crashed API process and may be taken over. A slow request
+ * (a gateway timing out) keeps its claim however long it runs, and a retry after a crash waits
+ * seconds, not a minute. Taking over is safe anyway: what runs under a key is idempotent itself
+ * (a create derives its session id from the key; an operation remembers its request key).
  */
-const STALE_RUNNING_MS = 60 * 1000;
+const HEARTBEAT_MS = 5 * 1000;
+const STALE_RUNNING_MS = 15 * 1000;
+const MAX_HEARTBEAT_MS = 5 * 60 * 1000;
 
 /** JSON with sorted keys: equal for equal bodies whatever their key order. */
 export function canonical(value: unknown): string {
@@ -55,7 +60,9 @@ export function idempotency(c: Collections, options: { acceptTrackingKey?: boole
       const existing = await c.idempotency.findOne({ _id: id });
       if (!existing) continue;
       const age = Date.now() - existing.created_at.getTime();
-      const stale = age > RETENTION_MS || (existing.status === 'running' && age > STALE_RUNNING_MS);
+      const sinceHeartbeat = Date.now() - (existing.heartbeat_at ?? existing.created_at).getTime();
+      const stale =
+        age > RETENTION_MS || (existing.status === 'running' && sinceHeartbeat > STALE_RUNNING_MS);
       if (stale) {
         await c.idempotency.deleteOne({ _id: id, created_at: existing.created_at });
         continue;
@@ -71,9 +78,26 @@ export function idempotency(c: Collections, options: { acceptTrackingKey?: boole
       return;
     }
 
+    // Until the answer is written (json below, or 'finish' for any other way of answering). Not
+    // stopped when the client goes away: the request itself still runs and keeps its claim. Bounded
+    // so that a handler that never answers cannot hold a key forever.
+    const claimedAt = Date.now();
+    const heartbeat = setInterval(() => {
+      if (Date.now() - claimedAt > MAX_HEARTBEAT_MS) {
+        clearInterval(heartbeat);
+        return;
+      }
+      void c.idempotency
+        .updateOne({ _id: id, status: 'running' }, { $set: { heartbeat_at: new Date() } })
+        .catch(() => undefined);
+    }, HEARTBEAT_MS);
+    heartbeat.unref();
+    res.once('finish', () => clearInterval(heartbeat));
+
     // Capture the response: keep it unless the server failed (then the key may be retried).
     const json = res.json.bind(res);
     res.json = (body: unknown) => {
+      clearInterval(heartbeat);
       const status = res.statusCode;
       const settle =
         status >= 500

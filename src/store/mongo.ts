@@ -64,6 +64,8 @@ export interface IdempotencyDoc {
   status: 'running' | 'done';
   response?: { status: number; body: unknown };
   created_at: Date;
+  /** refreshed while the request runs: a claim whose heartbeat stopped was left by a crash */
+  heartbeat_at?: Date;
 }
 
 export interface Collections {

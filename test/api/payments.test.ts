@@ -163,6 +163,25 @@ describe('Idempotency-Key', () => {
     expect(description.status.name).toBe('RUNNING');
   });
 
+  it('a claim a crashed request left "running" is taken over once its heartbeat is 15 s old, not before', async () => {
+    const body = newPayment();
+    const first = await h.merchant('POST', CREATE, body, { headers: { 'Idempotency-Key': 'k-hb' } });
+    const claim = { _id: { $regex: ':k-hb$' } };
+    // the process died mid-request: the record still says running, without its response
+    const ago = (s: number) => new Date(Date.now() - s * 1000);
+    await h.collections.idempotency.updateMany(claim, {
+      $set: { status: 'running', created_at: ago(120), heartbeat_at: ago(3) },
+      $unset: { response: '' },
+    });
+    const whileAlive = await h.merchant('POST', CREATE, body, { headers: { 'Idempotency-Key': 'k-hb' } });
+    expect(whileAlive.status).toBe(409); // a recent heartbeat: the first request may still be running
+    await h.collections.idempotency.updateMany(claim, { $set: { heartbeat_at: ago(20) } });
+    const afterCrash = await h.merchant('POST', CREATE, body, { headers: { 'Idempotency-Key': 'k-hb' } });
+    expect(afterCrash.status).toBe(201);
+    expect(afterCrash.body.session_id).toBe(first.body.session_id);
+    expect(await h.collections.payments.countDocuments({ order_no: body.order_no })).toBe(1);
+  });
+
   it('keys are per merchant', async () => {
     const other = await h.request('POST', '/admin/v1/merchants', {
       body: { name: 'Other' },
