@@ -21,9 +21,9 @@ import { performance } from 'node:perf_hooks';
 
 import { freePort, spawnService, waitForPort, type ServiceProcess } from '../src/dev/process';
 import { processCpuMs, processRssBytes } from './resources';
-import { httpRequester, payWithNewCard } from './tokenpay';
+import { httpRequester, payWithNewCard, tokenpayEnv } from './tokenpay';
 import { startGatewaySimulator } from './simulator-process';
-import { withDatabase, type Stack } from './stack';
+import type { Stack } from './stack';
 import { percentile } from './stats';
 
 const execFileAsync = promisify(execFile);
@@ -92,15 +92,9 @@ export async function runSoak(stack: Stack, options: SoakOptions): Promise<SoakR
   try {
     const port = await freePort();
     const env: NodeJS.ProcessEnv = {
+      ...tokenpayEnv(stack, simulator.url, `soak-${suffix}`),
       PORT: String(port),
       HOST: '127.0.0.1',
-      TEMPORAL_ADDRESS: stack.temporalAddress,
-      TEMPORAL_NAMESPACE: stack.temporalNamespace,
-      TEMPORAL_TASK_QUEUE: `tokenpay-soak-${suffix}`,
-      MONGODB_URI: withDatabase(stack.mongoUri, `soak_${suffix}`),
-      GATEWAY_URL: simulator.url,
-      TOKENPAY_SEED_DEMO: '1',
-      TOKENPAY_SUBMIT_RATE_PER_IP: '100000000',
       // metrics on, as in production (a registry that grows is a leak too), on ports of its own
       TOKENPAY_WORKER_METRICS_PORT: String(await freePort()),
       TOKENPAY_WORKER_SDK_METRICS_PORT: String(await freePort()),

@@ -59,6 +59,24 @@ export interface Reply {
   body: unknown;
 }
 
+/**
+ * tokenpay's environment for a bench run: its own task queue and database (named after `label`)
+ * on the bench's servers, the demo merchant seeded, against the simulator at `gatewayUrl`.
+ */
+export function tokenpayEnv(stack: Stack, gatewayUrl: string, label: string): NodeJS.ProcessEnv {
+  return {
+    TEMPORAL_ADDRESS: stack.temporalAddress,
+    TEMPORAL_NAMESPACE: stack.temporalNamespace,
+    TEMPORAL_TASK_QUEUE: `tokenpay-${label}`,
+    MONGODB_URI: withDatabase(stack.mongoUri, label.replace(/-/g, '_')),
+    GATEWAY_URL: gatewayUrl,
+    TOKENPAY_SEED_DEMO: '1',
+    // All load comes from 127.0.0.1: lift the per-IP submit limit (anti card-testing, 120/min by
+    // default) so it does not cap the run; the limiter still runs on every submit.
+    TOKENPAY_SUBMIT_RATE_PER_IP: process.env.TOKENPAY_SUBMIT_RATE_PER_IP ?? '100000000',
+  };
+}
+
 export async function startTokenpay(
   stack: Stack,
   simulatorMode: 'child' | 'in-process',
@@ -76,17 +94,9 @@ export async function startTokenpay(
     closers.push(() => simulator.close());
     const config = loadConfig({
       ...process.env,
+      ...tokenpayEnv(stack, simulator.url, `bench-${suffix}`),
       PORT: String(await freePort()),
-      TEMPORAL_ADDRESS: stack.temporalAddress,
-      TEMPORAL_NAMESPACE: stack.temporalNamespace,
-      TEMPORAL_TASK_QUEUE: `tokenpay-bench-${suffix}`,
-      MONGODB_URI: withDatabase(stack.mongoUri, `bench_${suffix}`),
-      GATEWAY_URL: simulator.url,
-      TOKENPAY_SEED_DEMO: '1',
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
-      // All load comes from 127.0.0.1: lift the per-IP submit limit (anti card-testing, 120/min by
-      // default) so it does not cap the run; the limiter still runs on every submit.
-      TOKENPAY_SUBMIT_RATE_PER_IP: process.env.TOKENPAY_SUBMIT_RATE_PER_IP ?? '100000000',
     });
     const logStream = fs.createWriteStream(path.join(stack.workDir, 'tokenpay.log'), { flags: 'a' });
     closers.push(() => new Promise<void>((resolve) => logStream.end(resolve)));

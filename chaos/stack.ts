@@ -8,9 +8,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { bundleWorkflowCode } from '@temporalio/worker';
 
 import { generateCodecKey } from '../src/codec/keys';
+import { bundleWorkflows } from '../src/dev/workflow-bundle';
 import {
   freePort,
   spawnService,
@@ -110,10 +110,9 @@ export class ChaosStack {
     const [temporal, ferret, bundle] = await Promise.allSettled([
       this.startTemporal(),
       this.startFerretDb(),
-      bundleWorkflowCode({
+      bundleWorkflows({
         workflowsPath: require.resolve(path.join(DIST, 'workflows')),
         failureConverterPath: require.resolve(path.join(DIST, 'codec', 'failure-converter')),
-        logger: quietLogger,
       }),
     ]);
     for (const r of [temporal, ferret, bundle]) if (r.status === 'rejected') throw r.reason;
@@ -292,12 +291,3 @@ export class ChaosStack {
     fs.rmSync(this.workDir, { recursive: true, force: true });
   }
 }
-
-const quietLogger = {
-  log: () => undefined,
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: (message: string) => console.warn(message),
-  error: (message: string) => console.error(message),
-};

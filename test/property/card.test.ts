@@ -17,18 +17,10 @@ import {
   validateCard,
   type CardInput,
 } from '../../src/domain/card';
+import { caseCounter } from './counted';
 
 const RUNS = { numRuns: 1000 };
-let cases = 0;
-const counted = <T>(arb: fc.Arbitrary<T>): fc.Arbitrary<T> =>
-  arb.map((v) => {
-    cases++;
-    return v;
-  });
-
-afterAll(() => {
-  console.log(`property/card: ${cases} generated cases`);
-});
+const counted = caseCounter('card');
 
 const digits = (min: number, max: number) =>
   fc.array(fc.integer({ min: 0, max: 9 }), { minLength: min, maxLength: max }).map((d) => d.join(''));

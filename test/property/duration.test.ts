@@ -7,17 +7,9 @@ import fc from 'fast-check';
 
 import { MAX_EXPIRATION_MS, parseExpirationTime } from '../../src/domain/duration';
 import { createPaymentSchema } from '../../src/domain/schemas';
+import { caseCounter } from './counted';
 
-let cases = 0;
-const counted = <T>(arb: fc.Arbitrary<T>): fc.Arbitrary<T> =>
-  arb.map((v) => {
-    cases++;
-    return v;
-  });
-
-afterAll(() => {
-  console.log(`property/duration: ${cases} generated cases`);
-});
+const counted = caseCounter('duration');
 
 const two = (n: number) => String(n).padStart(2, '0');
 const msOf = (d: number, h: number, m: number, s: number) => (((d * 24 + h) * 60 + m) * 60 + s) * 1000;

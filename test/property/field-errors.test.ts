@@ -16,13 +16,9 @@ import {
   toFieldErrors,
   type FieldErrors,
 } from '../../src/domain/schemas';
+import { caseCounter } from './counted';
 
-let cases = 0;
-const counted = <T>(arb: fc.Arbitrary<T>): fc.Arbitrary<T> =>
-  arb.map((v) => {
-    cases++;
-    return v;
-  });
+const counted = caseCounter('field-errors');
 
 const PROTO_SNAPSHOT = Object.getOwnPropertyNames(Object.prototype).sort();
 const OBJECT_SNAPSHOT = Object.getOwnPropertyNames(Object).sort();
@@ -48,10 +44,6 @@ function scrubPrototypes(): string[] {
 
 afterEach(() => {
   scrubPrototypes();
-});
-
-afterAll(() => {
-  console.log(`property/field-errors: ${cases} generated cases`);
 });
 
 /** Walks `out` along `path`, own properties only. */

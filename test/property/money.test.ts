@@ -16,18 +16,10 @@ import {
   parseMinorUnits,
   type CurrencyCode,
 } from '../../src/domain/money';
+import { caseCounter } from './counted';
 
 const RUNS = { numRuns: 1000 };
-let cases = 0;
-const counted = <T>(arb: fc.Arbitrary<T>): fc.Arbitrary<T> =>
-  arb.map((v) => {
-    cases++;
-    return v;
-  });
-
-afterAll(() => {
-  console.log(`property/money: ${cases} generated cases`);
-});
+const counted = caseCounter('money');
 
 const currency = fc.constantFrom(...CURRENCY_CODES);
 /** The parser takes at most 18 whole digits. */

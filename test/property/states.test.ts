@@ -13,17 +13,9 @@ import {
   isSuccessful,
   type PaymentState,
 } from '../../src/domain/states';
+import { caseCounter } from './counted';
 
-let cases = 0;
-const counted = <T>(arb: fc.Arbitrary<T>): fc.Arbitrary<T> =>
-  arb.map((v) => {
-    cases++;
-    return v;
-  });
-
-afterAll(() => {
-  console.log(`property/states: ${cases} generated cases`);
-});
+const counted = caseCounter('states');
 
 const FAILURES: readonly PaymentState[] = ['failed', 'expired', 'canceled'];
 const OPEN: readonly PaymentState[] = ['created', 'pending', 'attempted'];

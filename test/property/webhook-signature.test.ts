@@ -8,17 +8,9 @@ import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
 
 import { SIGNED_FIELDS, signWebhook, signingString, verifyWebhook } from '../../src/webhooks/signature';
+import { caseCounter } from './counted';
 
-let cases = 0;
-const counted = <T>(arb: fc.Arbitrary<T>): fc.Arbitrary<T> =>
-  arb.map((v) => {
-    cases++;
-    return v;
-  });
-
-afterAll(() => {
-  console.log(`property/webhook-signature: ${cases} generated cases`);
-});
+const counted = caseCounter('webhook-signature');
 
 /** The algorithm as the contract words it, written from the text. */
 function reference(payload: Record<string, unknown>, key: string): string {

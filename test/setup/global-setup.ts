@@ -6,11 +6,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { bundleWorkflowCode } from '@temporalio/worker';
 
 import { FAILURE_CONVERTER_PATH } from '../../src/codec/data-converter';
 import { freePort } from '../../src/dev/process';
 import { startFerretDb, startTemporalDevServer, type RunningService } from '../../src/dev/services';
+import { bundleWorkflows } from '../../src/dev/workflow-bundle';
 
 declare global {
   var __tokenpayServices: { services: RunningService[]; workDir: string } | undefined;
@@ -39,10 +39,9 @@ export default async function globalSetup(): Promise<void> {
             log,
           }),
         ),
-    bundleWorkflowCode({
+    bundleWorkflows({
       workflowsPath: require.resolve('../../src/workflows'),
       failureConverterPath: FAILURE_CONVERTER_PATH,
-      logger: quietLogger,
     }),
   ]);
   if (temporal) {
@@ -59,12 +58,3 @@ export default async function globalSetup(): Promise<void> {
   process.env.TOKENPAY_WORKFLOW_BUNDLE = bundlePath;
   process.env.TOKENPAY_TEST_WORK_DIR = workDir;
 }
-
-const quietLogger = {
-  log: () => undefined,
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: (message: string) => console.warn(message),
-  error: (message: string) => console.error(message),
-};
