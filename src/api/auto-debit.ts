@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 
+import type { GatewayConfig } from '../domain/gateway-config';
 import type { PaymentRecord } from '../domain/payment';
 import { isPayable } from '../domain/states';
 import { findCard, isLocked } from '../store/cards';
@@ -13,12 +14,41 @@ import { buildWebhookPayload, signedPayload, type SignedWebhookPayload } from '.
 import { paymentEventId } from '../workflows/definitions';
 import { checkoutHandle, submitAttempt } from './attempts';
 import type { CheckoutDeps } from './checkout-session';
-import { detail, fieldErrors, notFound } from './errors';
+import { detail, fieldErrors, notFound, type HttpError } from './errors';
 
 /**
- * The refusals of a merchant-initiated charge that depend only on the card, the customer and the
- * gateway configs: checked before a one-step create makes a payment, so a refused charge leaves
- * no session behind.
+ * The refusals of a merchant-initiated charge, in the order the merchant should hear them: no
+ * customer, a save_card payment, a card not this customer's, a payment method the payment does not
+ * offer, auto-debit off or CVV required for it, a locked card. Resolves with the gateway config the
+ * card is charged through. `configFor` says which config the payment offers for a pg_code.
+ */
+async function chargeableConfig(
+  deps: CheckoutDeps,
+  merchant: MerchantDoc,
+  token: string,
+  payment: {
+    customerId: string | undefined;
+    paymentType: string | undefined;
+    noCustomer: HttpError;
+    configFor(pgCode: string): GatewayConfig | undefined | Promise<GatewayConfig | undefined>;
+  },
+): Promise<GatewayConfig> {
+  if (!payment.customerId) throw payment.noCustomer;
+  if (payment.paymentType === 'save_card') throw detail(422, 'A save_card payment cannot be charged.');
+  const card = await findCard(deps.collections, merchant._id, token);
+  if (!card || card.customer_id !== payment.customerId) throw notFound('No saved card with this token.');
+  const config = await payment.configFor(card.pg_code);
+  if (!config)
+    throw fieldErrors({ token: ['This card was saved for a payment method this payment does not offer.'] });
+  if (!config.auto_debit_enabled) throw detail(422, `Auto-debit is not enabled for ${config.pg_code}.`);
+  if (config.cvv_required) throw detail(422, `${config.pg_code} requires the CVV: the customer must pay.`);
+  if (isLocked(card)) throw detail(423, 'This saved card is locked.');
+  return config;
+}
+
+/**
+ * Checked before a one-step create makes a payment (against the merchant's current gateway
+ * configs), so a refused charge leaves no session behind.
  */
 export async function assertChargeable(
   deps: CheckoutDeps,
@@ -26,18 +56,15 @@ export async function assertChargeable(
   payment: { customerId?: string; pgCodes: string[]; paymentType?: string },
   token: string,
 ): Promise<void> {
-  if (!payment.customerId) throw fieldErrors({ customer_id: ['Required to charge a saved card.'] });
-  if (payment.paymentType === 'save_card') throw detail(422, 'A save_card payment cannot be charged.');
-  const card = await findCard(deps.collections, merchant._id, token);
-  if (!card || card.customer_id !== payment.customerId) throw notFound('No saved card with this token.');
-  const config = payment.pgCodes.includes(card.pg_code)
-    ? (await listGatewayConfigs(deps.collections, merchant._id)).find((g) => g.pg_code === card.pg_code)
-    : undefined;
-  if (!config)
-    throw fieldErrors({ token: ['This card was saved for a payment method this payment does not offer.'] });
-  if (!config.auto_debit_enabled) throw detail(422, `Auto-debit is not enabled for ${config.pg_code}.`);
-  if (config.cvv_required) throw detail(422, `${config.pg_code} requires the CVV: the customer must pay.`);
-  if (isLocked(card)) throw detail(423, 'This saved card is locked.');
+  await chargeableConfig(deps, merchant, token, {
+    customerId: payment.customerId,
+    paymentType: payment.paymentType,
+    noCustomer: fieldErrors({ customer_id: ['Required to charge a saved card.'] }),
+    configFor: async (pgCode) =>
+      payment.pgCodes.includes(pgCode)
+        ? (await listGatewayConfigs(deps.collections, merchant._id)).find((g) => g.pg_code === pgCode)
+        : undefined,
+  });
 }
 
 export async function chargeSavedCard(
@@ -46,16 +73,12 @@ export async function chargeSavedCard(
   record: PaymentRecord,
   token: string,
 ): Promise<SignedWebhookPayload> {
-  if (!record.customer_id) throw fieldErrors({ session_id: ['The payment has no customer_id.'] });
-  if (record.payment_type === 'save_card') throw detail(422, 'A save_card payment cannot be charged.');
-  const card = await findCard(deps.collections, merchant._id, token);
-  if (!card || card.customer_id !== record.customer_id) throw notFound('No saved card with this token.');
-  const config = record.gateways.find((g) => g.pg_code === card.pg_code);
-  if (!config)
-    throw fieldErrors({ token: ['This card was saved for a payment method this payment does not offer.'] });
-  if (!config.auto_debit_enabled) throw detail(422, `Auto-debit is not enabled for ${config.pg_code}.`);
-  if (config.cvv_required) throw detail(422, `${config.pg_code} requires the CVV: the customer must pay.`);
-  if (isLocked(card)) throw detail(423, 'This saved card is locked.');
+  const config = await chargeableConfig(deps, merchant, token, {
+    customerId: record.customer_id,
+    paymentType: record.payment_type,
+    noCustomer: fieldErrors({ session_id: ['The payment has no customer_id.'] }),
+    configFor: (pgCode) => record.gateways.find((g) => g.pg_code === pgCode),
+  });
   if (!isPayable(record.state)) throw detail(409, `This payment is ${record.state}.`);
 
   const outcome = await submitAttempt(

@@ -19,6 +19,7 @@ import {
   closeSessionUpdate,
   operationsWorkflowId,
   paymentOperationUpdate,
+  recordedOutcome,
   type OperationOutcome,
 } from '../workflows/definitions';
 import { checkoutHandle } from './attempts';
@@ -50,12 +51,7 @@ export async function runOperation(
     record.operations?.find((o) => o.request_key === trackingKey && o.operation === body.operation);
   if (done) {
     return {
-      operation: done.operation,
-      result: done.result,
-      state: record.state,
-      ...(done.amount ? { amount: done.amount } : {}),
-      message: done.message,
-      reference_number: done.reference_number,
+      ...recordedOutcome(done, record.state),
       session_id: record._id,
       ...(record.order_no ? { order_no: record.order_no } : {}),
       currency_code: record.currency_code,

@@ -152,6 +152,18 @@ export interface OperationOutcome {
   reference_number?: string;
 }
 
+/** The answer of an operation already recorded, for a retry of the same request. */
+export function recordedOutcome(done: OperationRecord, state: PaymentState): OperationOutcome {
+  return {
+    operation: done.operation,
+    result: done.result,
+    state,
+    ...(done.amount ? { amount: done.amount } : {}),
+    message: done.message,
+    reference_number: done.reference_number,
+  };
+}
+
 export interface PaymentOperationsInput {
   sessionId: string;
 }

@@ -22,6 +22,7 @@ import { gatewayActivities, storeActivities } from './activities';
 import {
   operationEventId,
   paymentOperationUpdate,
+  recordedOutcome,
   type OperationOutcome,
   type OperationRequest,
   type PaymentOperationsInput,
@@ -48,16 +49,7 @@ export async function PaymentOperationsWorkflow(input: PaymentOperationsInput): 
     // A retry of an operation that already happened (its answer lost to a crash) gets the
     // recorded result, even in a later run of this workflow: the record is in MongoDB.
     const done = request.requestKey && p.operations.find((o) => o.request_key === request.requestKey);
-    if (done) {
-      return {
-        operation: done.operation,
-        result: done.result,
-        state: p.state,
-        ...(done.amount ? { amount: done.amount } : {}),
-        message: done.message,
-        reference_number: done.reference_number,
-      };
-    }
+    if (done) return recordedOutcome(done, p.state);
     const check = decide(p, request);
     if ('refusal' in check) throw ApplicationFailure.nonRetryable(check.refusal, 'OperationRefused');
 
