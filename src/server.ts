@@ -10,6 +10,7 @@ import { createLogger, type Logger } from './logger';
 import { instrumentGateway } from './metrics/payments';
 import { setServiceLabel } from './metrics/registry';
 import { collections, connectMongo, ensureIndexes } from './store/mongo';
+import { watchMongo } from './store/mongo-watchdog';
 import { seedDemoMerchant } from './store/seed';
 
 export interface ApiHandle {
@@ -21,9 +22,14 @@ export interface ApiHandle {
 export async function startApi(
   config: AppConfig,
   logger: Logger,
-  options: Pick<AppDeps, 'metrics'> = {},
+  options: Pick<AppDeps, 'metrics'> & {
+    /** the MongoDB client stopped recovering (see store/mongo-watchdog): the process should exit */
+    onMongoStuck?: (failingForMs: number) => void;
+  } = {},
 ): Promise<ApiHandle> {
+  const { onMongoStuck, ...appOptions } = options;
   const mongo = await connectMongo(config.mongoUri);
+  const watch = onMongoStuck ? watchMongo(mongo, config.mongoUri, onMongoStuck) : undefined;
   await ensureIndexes(mongo.db);
   const c = collections(mongo.db);
   if (config.seedDemo) await seedDemoMerchant(c, config.demo);
@@ -36,7 +42,7 @@ export async function startApi(
   const gateway = instrumentGateway(
     new HttpGateway({ baseUrl: config.gateway.url, timeoutMs: config.gateway.timeoutMs }),
   );
-  const app = createApp({ config, db: mongo.db, collections: c, temporal, gateway, logger, ...options });
+  const app = createApp({ config, db: mongo.db, collections: c, temporal, gateway, logger, ...appOptions });
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(config.port, config.host, () => resolve(s));
   });
@@ -46,6 +52,7 @@ export async function startApi(
     server,
     url: `http://${config.host}:${port}`,
     close: async () => {
+      watch?.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await connection.close();
       await mongo.close();
@@ -57,7 +64,15 @@ if (require.main === module) {
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel, name: 'api' });
   setServiceLabel('api');
-  startApi(config, logger)
+  startApi(config, logger, {
+    onMongoStuck: (ms) => {
+      logger.fatal(
+        { failing_for_ms: ms },
+        'MongoDB client stuck while a new client connects: exiting to be restarted',
+      );
+      process.exit(1);
+    },
+  })
     .then((api) => {
       logger.info({ url: api.url }, 'api listening');
       const stop = (): void => {

@@ -14,6 +14,7 @@ import { createLogger, temporalLogger, type Logger } from './logger';
 import { metricsOptionsFromEnv, setServiceLabel } from './metrics/registry';
 import { startMetricsServer, type MetricsServer } from './metrics/server';
 import { collections, connectMongo, ensureIndexes } from './store/mongo';
+import { watchMongo } from './store/mongo-watchdog';
 
 export interface WorkerHandle {
   worker: Worker;
@@ -60,8 +61,15 @@ export function installWorkerRuntime(
   });
 }
 
-export async function startWorker(config: AppConfig): Promise<WorkerHandle> {
+export async function startWorker(
+  config: AppConfig,
+  options: {
+    /** the MongoDB client stopped recovering (see store/mongo-watchdog): the process should exit */
+    onMongoStuck?: (failingForMs: number) => void;
+  } = {},
+): Promise<WorkerHandle> {
   const mongo = await connectMongo(config.mongoUri);
+  const watch = options.onMongoStuck ? watchMongo(mongo, config.mongoUri, options.onMongoStuck) : undefined;
   await ensureIndexes(mongo.db);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const gateway = new HttpGateway({ baseUrl: config.gateway.url, timeoutMs: config.gateway.timeoutMs });
@@ -74,6 +82,7 @@ export async function startWorker(config: AppConfig): Promise<WorkerHandle> {
     activities: createActivities({ db: mongo.db, collections: collections(mongo.db), gateway }),
   });
   const run = worker.run().finally(async () => {
+    watch?.stop();
     await connection.close();
     await mongo.close();
   });
@@ -126,7 +135,15 @@ if (require.main === module) {
         return undefined;
       });
     }
-    const handle = await startWorker(config);
+    const handle = await startWorker(config, {
+      onMongoStuck: (ms) => {
+        logger.fatal(
+          { failing_for_ms: ms },
+          'MongoDB client stuck while a new client connects: exiting to be restarted',
+        );
+        process.exit(1);
+      },
+    });
     logger.info(
       {
         taskQueue: config.temporal.taskQueue,
