@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 
-import { listCustomerCards } from '../src/store/cards';
+import { createStore } from '../src/store';
 import type { SavedCardDoc } from '../src/store/mongo';
 import { DEMO_MERCHANT_ID } from '../src/store/seed';
 import { timed } from './loop';
@@ -49,7 +49,7 @@ export interface CardListPoint {
   cards: number;
   /** HTTP list endpoint, ms */
   http: Summary;
-  /** the store query alone (listCustomerCards), ms */
+  /** the store query alone (cards.listForCustomer), ms */
   query: Summary;
   /** time to insert the documents added for this size, and their rate */
   insertMs: number;
@@ -191,10 +191,9 @@ async function measureList(
   }
   // The store query alone, for comparison, only within the budget.
   const query: number[] = [];
+  const store = createStore(tp.mongo.db);
   while (query.length < 10 && elapsed() < options.timeBudgetMs && !late()) {
-    const [docs, ms] = await timed(() =>
-      listCustomerCards(tp.collections, DEMO_MERCHANT_ID, MEASURED_CUSTOMER),
-    );
+    const [docs, ms] = await timed(() => store.cards.listForCustomer(DEMO_MERCHANT_ID, MEASURED_CUSTOMER));
     if (docs.length !== CARDS_PER_CUSTOMER) throw new Error(`store query found ${docs.length} cards`);
     query.push(ms);
   }

@@ -1,5 +1,5 @@
 /**
- * The gateway simulator (src/gateway/simulator, zero latency, no faults) in a child process of
+ * The gateway simulator (src/dev/gateway-simulator, zero latency, no faults) in a child process of
  * the bench: `startSimulator` exactly as in-process, but its CPU (a salted scrypt of the CVC for
  * every card it stores, ~40 ms, synchronous) no longer blocks the event loop that tokenpay's API
  * and worker share, and is accounted for separately, as a real PSP's would be.
@@ -7,7 +7,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 
-import { startSimulator, type RunningSimulator } from '../src/gateway/simulator';
+import { startSimulator, type RunningSimulator } from '../src/dev/gateway-simulator';
 
 export interface SimulatorHandle {
   url: string;

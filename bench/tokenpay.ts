@@ -22,13 +22,14 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 
 import { createActivities } from '../src/activities';
-import { encryptedDataConverterFromEnv } from '../src/codec/data-converter';
+import { createDataConverter } from '../src/codec/data-converter';
 import { loadConfig, type AppConfig } from '../src/config';
 import { freePort } from '../src/dev/process';
 import { HttpGateway } from '../src/gateway/http-gateway';
 import { createLogger } from '../src/logger';
 import { startApi, type ApiHandle } from '../src/server';
 import { collections, connectMongo, type Collections, type Mongo } from '../src/store/mongo';
+import { createStore } from '../src/store';
 import { workflowSource } from '../src/worker';
 import { historyShape, type HistoryShape } from './history';
 import { closedLoop, countCompleted, timed, type LoopOptions, type LoopResult, type Operation } from './loop';
@@ -117,14 +118,12 @@ export async function startTokenpay(
     const connection = await Connection.connect({ address: config.temporal.address });
     closers.push(() => connection.close());
     // tokenpay encrypts payloads: the bench's client reads workflow results, so it needs the codec
-    const dataConverter = encryptedDataConverterFromEnv();
+    const dataConverter = createDataConverter(config.codec.keys);
     const temporal = new Client({ connection, namespace: config.temporal.namespace, dataConverter });
 
-    // Wired as src/worker.ts does. A variable, not a literal argument: ActivityDeps is growing
-    // (other work adds fields) and this stays valid whether or not it lists `db` yet.
+    // Wired as src/worker.ts does.
     const activityDeps = {
-      db: mongo.db,
-      collections: c,
+      store: createStore(mongo.db),
       gateway: new HttpGateway({ baseUrl: simulator.url, timeoutMs: config.gateway.timeoutMs }),
     };
     const nativeConnection = await NativeConnection.connect({ address: config.temporal.address });
@@ -134,7 +133,7 @@ export async function startTokenpay(
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
       dataConverter,
-      ...workflowSource(),
+      ...workflowSource(config.workflowBundle),
       activities: createActivities(activityDeps),
     });
     const running = worker.run();

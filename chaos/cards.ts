@@ -1,4 +1,4 @@
-import { TEST_CARD_NUMBERS } from '../src/gateway/simulator/cards';
+import { TEST_CARD_NUMBERS } from '../src/dev/gateway-simulator/cards';
 
 /** The test cards of CONTRACT §6 (the simulator's list: one source for engine, tests and chaos). */
 export const CARDS = TEST_CARD_NUMBERS;

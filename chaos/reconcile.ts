@@ -8,7 +8,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Db } from 'mongodb';
 
 import type { PaymentRecord } from '../src/domain/payment';
-import type { LedgerEntry } from '../src/gateway/simulator/model';
+import type { LedgerEntry } from '../src/dev/gateway-simulator/model';
 import type { SavedCardDoc } from '../src/store/mongo';
 import { last4 } from './cards';
 import type { PaymentRun } from './driver';

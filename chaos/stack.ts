@@ -84,7 +84,7 @@ export class ChaosStack {
 
   /** Creates the work dir and picks ports; `start()` brings the services up. */
   static async create(options: StackOptions): Promise<ChaosStack> {
-    for (const file of ['worker.js', 'server.js', 'gateway/simulator/main.js', 'workflows/index.js']) {
+    for (const file of ['worker.js', 'server.js', 'dev/gateway-simulator/main.js', 'workflows/index.js']) {
       if (!fs.existsSync(path.join(DIST, file))) {
         throw new Error(
           `${path.join(DIST, file)} is missing: run \`npm run build\` first (npm run chaos does)`,
@@ -119,7 +119,7 @@ export class ChaosStack {
     if (bundle.status === 'fulfilled') fs.writeFileSync(bundlePath, bundle.value.code);
     log(`Temporal ${this.temporalAddress} and FerretDB :${this.ports.mongo} ready; workflow code bundled`);
 
-    this.spawnNode('gateway-simulator', 'gateway/simulator/main.js', {
+    this.spawnNode('gateway-simulator', 'dev/gateway-simulator/main.js', {
       GATEWAY_SIM_PORT: String(this.ports.simulator),
       GATEWAY_SIM_HOST: '127.0.0.1',
       GATEWAY_SIM_FAULTS: '1',

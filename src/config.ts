@@ -1,7 +1,11 @@
-/** Environment, parsed and validated once. Dev defaults are marked as such and never secret. */
+/**
+ * The environment, parsed and validated once, by one schema: every setting of the API and the
+ * worker, the payload-codec keys and the metrics endpoints included. Dev defaults are marked as
+ * such and never secret.
+ */
 import { z } from 'zod';
 
-import { TASK_QUEUE_DEFAULT } from './workflows/definitions';
+import { loadCodecKeys, type CodecKeys } from './codec/keys';
 
 /** DEV-ONLY defaults, published in README. Production sets every one of these from a secret store. */
 export const DEV_DEFAULTS = {
@@ -13,15 +17,22 @@ export const DEV_DEFAULTS = {
   sessionIdKey: 'dev-session-id-key',
 } as const;
 
+/** The task queue of the payment workflows when TEMPORAL_TASK_QUEUE is unset. */
+export const TASK_QUEUE_DEFAULT = 'tokenpay';
+
+/** An empty variable means unset (as in a shell's `VAR= command`), for the optional extras. */
+const blankAsUnset = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((value) => (value === '' ? undefined : value), schema);
+
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().default('127.0.0.1'),
-  PUBLIC_BASE_URL: z.string().url().optional(),
+  PUBLIC_BASE_URL: z.url().optional(),
   TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().default('default'),
   TEMPORAL_TASK_QUEUE: z.string().default(TASK_QUEUE_DEFAULT),
   MONGODB_URI: z.string().default('mongodb://127.0.0.1:27017/tokenpay'),
-  GATEWAY_URL: z.string().url().default('http://127.0.0.1:4010'),
+  GATEWAY_URL: z.url().default('http://127.0.0.1:4010'),
   GATEWAY_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   TOKENPAY_ADMIN_KEY: z.string().min(8).default(DEV_DEFAULTS.adminKey),
   TOKENPAY_FINGERPRINT_KEY: z.string().min(8).default(DEV_DEFAULTS.fingerprintKey),
@@ -38,8 +49,29 @@ const envSchema = z.object({
   TOKENPAY_CODEC_ORIGINS: z.string().default('http://127.0.0.1:8233,http://localhost:8233'),
   /** DEV-ONLY: trust the UI's browser Origin instead of requiring the admin key */
   TOKENPAY_CODEC_TRUST_UI_ORIGIN: z.enum(['0', '1']).default('0'),
+  /** Bearer token required on /metrics (API and worker) when set */
+  TOKENPAY_METRICS_TOKEN: blankAsUnset(z.string().min(1).optional()),
+  /** the worker's /metrics, appended to the API's */
+  TOKENPAY_WORKER_METRICS_URL: blankAsUnset(z.url().optional()),
+  TOKENPAY_WORKER_METRICS_PORT: blankAsUnset(z.coerce.number().int().min(0).max(65535).default(9464)),
+  TOKENPAY_WORKER_METRICS_HOST: blankAsUnset(z.string().min(1).default('127.0.0.1')),
+  TOKENPAY_WORKER_SDK_METRICS_PORT: blankAsUnset(z.coerce.number().int().min(1).max(65535).default(9465)),
+  /** a prebuilt workflow bundle (tests and the chaos run build one for many workers) */
+  TOKENPAY_WORKFLOW_BUNDLE: blankAsUnset(z.string().min(1).optional()),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
+
+export interface MetricsOptions {
+  /** Bearer token required on /metrics (API and worker) when set */
+  token?: string;
+  /** the worker's /metrics, appended to the API's */
+  workerUrl?: string;
+  /** where the worker serves /metrics; port 0 disables it (and the SDK's exporter) */
+  workerHost: string;
+  workerPort: number;
+  /** loopback port of the Temporal SDK's Prometheus exporter, read by the worker's /metrics */
+  sdkPort: number;
+}
 
 export interface AppConfig {
   port: number;
@@ -61,7 +93,15 @@ export interface AppConfig {
     /** failed authentications per client IP per minute (Api-Key and Admin-Key) */
     authFailuresPerMinute: number;
   };
-  codec: { uiOrigins: string[]; trustUiOrigin: boolean };
+  codec: {
+    /** TOKENPAY_CODEC_KEYS (the DEV-ONLY key `dev-1` when unset) */
+    keys: CodecKeys;
+    uiOrigins: string[];
+    trustUiOrigin: boolean;
+  };
+  metrics: MetricsOptions;
+  /** a prebuilt workflow bundle, else the worker bundles the workflows itself */
+  workflowBundle?: string;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
 }
 
@@ -95,11 +135,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       authFailuresPerMinute: e.TOKENPAY_AUTH_FAILURES_PER_MINUTE,
     },
     codec: {
+      // its own parser: errors name the entry and what to fix, never key material
+      keys: loadCodecKeys(env),
       uiOrigins: e.TOKENPAY_CODEC_ORIGINS.split(',')
         .map((o) => o.trim())
         .filter(Boolean),
       trustUiOrigin: e.TOKENPAY_CODEC_TRUST_UI_ORIGIN === '1',
     },
+    metrics: {
+      ...(e.TOKENPAY_METRICS_TOKEN ? { token: e.TOKENPAY_METRICS_TOKEN } : {}),
+      ...(e.TOKENPAY_WORKER_METRICS_URL ? { workerUrl: e.TOKENPAY_WORKER_METRICS_URL } : {}),
+      workerHost: e.TOKENPAY_WORKER_METRICS_HOST,
+      workerPort: e.TOKENPAY_WORKER_METRICS_PORT,
+      sdkPort: e.TOKENPAY_WORKER_SDK_METRICS_PORT,
+    },
+    ...(e.TOKENPAY_WORKFLOW_BUNDLE ? { workflowBundle: e.TOKENPAY_WORKFLOW_BUNDLE } : {}),
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -2,14 +2,14 @@
 import type { Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 
-import { createApp, type AppDeps } from './api/app';
-import { encryptedDataConverterFromEnv } from './codec/data-converter';
+import { createApp } from './api/app';
+import { createDataConverter } from './codec/data-converter';
 import { loadConfig, type AppConfig } from './config';
 import { HttpGateway } from './gateway/http-gateway';
 import { createLogger, type Logger } from './logger';
 import { instrumentGateway } from './metrics/payments';
 import { setServiceLabel } from './metrics/registry';
-import { collections, connectMongo, ensureIndexes } from './store/mongo';
+import { connectMongo, createStore, ensureIndexes } from './store';
 import { watchMongo } from './store/mongo-watchdog';
 import { seedDemoMerchant } from './store/seed';
 
@@ -22,27 +22,27 @@ export interface ApiHandle {
 export async function startApi(
   config: AppConfig,
   logger: Logger,
-  options: Pick<AppDeps, 'metrics'> & {
+  options: {
     /** the MongoDB client stopped recovering (see store/mongo-watchdog): the process should exit */
     onMongoStuck?: (failingForMs: number) => void;
   } = {},
 ): Promise<ApiHandle> {
-  const { onMongoStuck, ...appOptions } = options;
+  const { onMongoStuck } = options;
   const mongo = await connectMongo(config.mongoUri);
   const watch = onMongoStuck ? watchMongo(mongo, config.mongoUri, onMongoStuck) : undefined;
   await ensureIndexes(mongo.db);
-  const c = collections(mongo.db);
-  if (config.seedDemo) await seedDemoMerchant(c, config.demo);
+  const store = createStore(mongo.db);
+  if (config.seedDemo) await seedDemoMerchant(store, config.demo);
   const connection = await Connection.connect({ address: config.temporal.address });
   const temporal = new Client({
     connection,
     namespace: config.temporal.namespace,
-    dataConverter: encryptedDataConverterFromEnv(),
+    dataConverter: createDataConverter(config.codec.keys),
   });
   const gateway = instrumentGateway(
     new HttpGateway({ baseUrl: config.gateway.url, timeoutMs: config.gateway.timeoutMs }),
   );
-  const app = createApp({ config, db: mongo.db, collections: c, temporal, gateway, logger, ...appOptions });
+  const app = createApp({ config, store, temporal, gateway, logger });
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(config.port, config.host, () => resolve(s));
   });

@@ -7,13 +7,13 @@ import net from 'node:net';
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 
 import { createActivities } from './activities';
-import { encryptedDataConverterFromEnv } from './codec/data-converter';
+import { createDataConverter } from './codec/data-converter';
 import { loadConfig, type AppConfig } from './config';
 import { HttpGateway } from './gateway/http-gateway';
 import { createLogger, temporalLogger, type Logger } from './logger';
-import { metricsOptionsFromEnv, setServiceLabel } from './metrics/registry';
+import { setServiceLabel } from './metrics/registry';
 import { startMetricsServer, type MetricsServer } from './metrics/server';
-import { collections, connectMongo, ensureIndexes } from './store/mongo';
+import { connectMongo, createStore, ensureIndexes } from './store';
 import { watchMongo } from './store/mongo-watchdog';
 
 export interface WorkerHandle {
@@ -24,7 +24,7 @@ export interface WorkerHandle {
 
 /** Workflow code: a prebuilt bundle when given (tests build it once), else bundled from source. */
 export function workflowSource(
-  bundlePath = process.env.TOKENPAY_WORKFLOW_BUNDLE,
+  bundlePath: string | undefined,
 ): Pick<WorkerOptions, 'workflowsPath' | 'workflowBundle'> {
   return bundlePath
     ? { workflowBundle: { codePath: bundlePath } }
@@ -77,9 +77,9 @@ export async function startWorker(
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    dataConverter: encryptedDataConverterFromEnv(),
-    ...workflowSource(),
-    activities: createActivities({ db: mongo.db, collections: collections(mongo.db), gateway }),
+    dataConverter: createDataConverter(config.codec.keys),
+    ...workflowSource(config.workflowBundle),
+    activities: createActivities({ store: createStore(mongo.db), gateway }),
   });
   const run = worker.run().finally(async () => {
     watch?.stop();
@@ -107,7 +107,7 @@ function portIsFree(port: number): Promise<boolean> {
 if (require.main === module) {
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel, name: 'worker' });
-  const metrics = metricsOptionsFromEnv();
+  const metrics = config.metrics;
   const metricsEnabled = metrics.workerPort !== 0;
   setServiceLabel('worker');
   let metricsServer: MetricsServer | undefined;

@@ -3,35 +3,27 @@
  * dependencies so the worker, tests and tools wire them the same way.
  */
 import { ApplicationFailure, Context, log } from '@temporalio/activity';
-import type { Db } from 'mongodb';
 
-import type { CardView } from '../domain/payment';
+import { ActivityFailureType } from '../domain/activity-failures';
 import { formatMinorUnits, minorUnitsToNumber, parseMinorUnits } from '../domain/money';
+import { capturedOf } from '../domain/operations';
+import type { PaymentPatch, SavedCard } from '../domain/payment';
 import {
   GatewayRejectedError,
   GatewayUnavailableError,
   type Charge,
   type PaymentGateway,
 } from '../gateway/port';
-import {
-  findCard,
-  isLocked,
-  markCardUsed,
-  registerCvcFailure,
-  saveCard,
-  toCardView,
-  unlockByFingerprint,
-} from '../store/cards';
-import type { Collections } from '../store/mongo';
 import { countPaymentTransition, countWebhookAttempt, instrumentGateway } from '../metrics/payments';
-import { buildWebhookPayload, deliverWebhookOnce, recordDeliveryAttempt, signedPayload } from '../webhooks';
+import { cardFacts, toSavedCard } from '../store/cards';
+import type { Store } from '../store';
+import { buildWebhookPayload, deliverWebhookOnce, signedPayload } from '../webhooks';
 import type {
   ChargeGatewayInput,
   ChargeResult,
   GatewayOperationInput,
   GatewayOperationResult,
   PaymentForOperations,
-  PaymentPatch,
   WebhookEventInput,
   SavedCardForCharge,
   SavedCardOutcome,
@@ -39,14 +31,13 @@ import type {
 } from './types';
 
 export interface ActivityDeps {
-  db: Db;
-  collections: Collections;
+  store: Store;
   gateway: PaymentGateway;
   now?: () => Date;
 }
 
 export function createActivities(deps: ActivityDeps) {
-  const { collections: c, db } = deps;
+  const { store } = deps;
   const gateway = instrumentGateway(deps.gateway);
   const now = deps.now ?? (() => new Date());
 
@@ -84,7 +75,9 @@ export function createActivities(deps: ActivityDeps) {
         }
         if (error instanceof GatewayRejectedError) {
           // e.g. an expired single-use token: the attempt fails, retrying cannot help.
-          throw ApplicationFailure.nonRetryable(error.message, 'GatewayRejected', { code: error.code });
+          throw ApplicationFailure.nonRetryable(error.message, ActivityFailureType.GatewayRejected, {
+            code: error.code,
+          });
         }
         throw error;
       }
@@ -93,14 +86,16 @@ export function createActivities(deps: ActivityDeps) {
     async getCharge(chargeId: string): Promise<ChargeResult> {
       const charge = await gateway.getCharge(chargeId);
       if (!charge)
-        throw ApplicationFailure.nonRetryable(`Gateway has no charge ${chargeId}`, 'ChargeNotFound');
+        throw ApplicationFailure.nonRetryable(
+          `Gateway has no charge ${chargeId}`,
+          ActivityFailureType.ChargeNotFound,
+        );
       return toChargeResult(charge);
     },
 
     /** Stores the card on file as a tokenpay token; the same card saved again yields the same token. */
-    async tokenizeCard(input: TokenizeCardInput): Promise<CardView> {
-      const doc = await saveCard(
-        c,
+    async tokenizeCard(input: TokenizeCardInput): Promise<SavedCard> {
+      const doc = await store.cards.save(
         {
           merchantId: input.merchantId,
           customerId: input.customerId,
@@ -112,28 +107,19 @@ export function createActivities(deps: ActivityDeps) {
         },
         now(),
       );
-      return toCardView(doc, { cvvRequired: input.cvvRequired, preferred: true, now: now() });
+      return toSavedCard(doc);
     },
 
-    /** The saved card, only if it belongs to this merchant and customer. */
-    async loadSavedCard(input: {
-      merchantId: string;
-      customerId: string;
-      token: string;
-    }): Promise<SavedCardForCharge | null> {
-      const doc = await findCard(c, input.merchantId, input.token);
-      if (!doc || doc.customer_id !== input.customerId) return null;
-      return {
-        pgCode: doc.pg_code,
-        gatewayRef: doc.gateway_ref,
-        locked: isLocked(doc),
-        view: toCardView(doc, { cvvRequired: true, preferred: true, now: now() }),
-      };
+    /** The merchant's saved card (whose it is, the chargeability rules decide). */
+    async loadSavedCard(input: { merchantId: string; token: string }): Promise<SavedCardForCharge | null> {
+      const doc = await store.cards.find(input.merchantId, input.token);
+      if (!doc) return null;
+      return { facts: cardFacts(doc), card: toSavedCard(doc), gatewayRef: doc.gateway_ref };
     },
 
     async recordSavedCardOutcome(input: SavedCardOutcome): Promise<void> {
-      if (input.outcome === 'success') await markCardUsed(c, input.token, now(), input.agreementId);
-      else if (await registerCvcFailure(c, input.token, now())) {
+      if (input.outcome === 'success') await store.cards.markUsed(input.token, now(), input.agreementId);
+      else if (await store.cards.registerCvcFailure(input.token, now())) {
         log.warn('Saved card locked after repeated incorrect CVCs', { token: input.token });
       }
     },
@@ -143,12 +129,13 @@ export function createActivities(deps: ActivityDeps) {
       customerId: string;
       fingerprint: string;
     }): Promise<void> {
-      await unlockByFingerprint(c, input.merchantId, input.customerId, input.fingerprint);
+      await store.cards.unlockByFingerprint(input.merchantId, input.customerId, input.fingerprint);
     },
 
     async loadPaymentForOperations(sessionId: string): Promise<PaymentForOperations> {
-      const record = await c.payments.findOne({ _id: sessionId });
-      if (!record) throw ApplicationFailure.nonRetryable(`No payment ${sessionId}`, 'PaymentNotFound');
+      const record = await store.payments.find(sessionId);
+      if (!record)
+        throw ApplicationFailure.nonRetryable(`No payment ${sessionId}`, ActivityFailureType.PaymentNotFound);
       const zero = formatMinorUnits(0n, record.currency_code);
       return {
         sessionId,
@@ -157,7 +144,7 @@ export function createActivities(deps: ActivityDeps) {
         amount: record.amount,
         currencyCode: record.currency_code,
         ...(record.charge_id ? { chargeId: record.charge_id } : {}),
-        capturedAmount: record.captured_amount ?? (record.state === 'paid' ? record.amount : zero),
+        capturedAmount: capturedOf(record, zero),
         refundedAmount: record.refunded_amount ?? zero,
         operations: record.operations ?? [],
         ...(record.webhook_url ? { webhookUrl: record.webhook_url } : {}),
@@ -183,7 +170,9 @@ export function createActivities(deps: ActivityDeps) {
         return { gatewayReference: (await gateway.void(input.chargeId, input.idempotencyKey)).id };
       } catch (error) {
         if (error instanceof GatewayRejectedError) {
-          throw ApplicationFailure.nonRetryable(error.message, 'GatewayRejected', { code: error.code });
+          throw ApplicationFailure.nonRetryable(error.message, ActivityFailureType.GatewayRejected, {
+            code: error.code,
+          });
         }
         throw error;
       }
@@ -195,11 +184,14 @@ export function createActivities(deps: ActivityDeps) {
      */
     async deliverWebhook(event: WebhookEventInput): Promise<void> {
       const [record, merchant] = await Promise.all([
-        c.payments.findOne({ _id: event.sessionId }),
-        c.merchants.findOne({ _id: event.merchantId }),
+        store.payments.find(event.sessionId),
+        store.merchants.find(event.merchantId),
       ]);
       if (!record || !merchant)
-        throw ApplicationFailure.nonRetryable('Payment or merchant is gone', 'WebhookOrphan');
+        throw ApplicationFailure.nonRetryable(
+          'Payment or merchant is gone',
+          ActivityFailureType.WebhookOrphan,
+        );
       const payload = buildWebhookPayload(
         { ...record, state: event.state },
         {
@@ -217,7 +209,7 @@ export function createActivities(deps: ActivityDeps) {
         body: signedPayload(payload, merchant.webhook_hmac_key),
         timeoutMs: 10_000,
       });
-      await recordDeliveryAttempt(db, {
+      await store.webhookDeliveries.record({
         event_id: event.eventId,
         session_id: event.sessionId,
         merchant_id: event.merchantId,
@@ -234,17 +226,13 @@ export function createActivities(deps: ActivityDeps) {
       if (result.outcome === 'rejected') {
         throw ApplicationFailure.nonRetryable(
           `Webhook rejected: ${result.error ?? result.status}`,
-          'WebhookRejected',
+          ActivityFailureType.WebhookRejected,
         );
       }
     },
 
     async recordPayment(sessionId: string, patch: PaymentPatch): Promise<void> {
-      const before = await c.payments.findOneAndUpdate(
-        { _id: sessionId },
-        { $set: { ...patch, updated_at: now().toISOString() } },
-        { returnDocument: 'before' }, // (FerretDB: no projection on findAndModify)
-      );
+      const before = await store.payments.record(sessionId, patch, now());
       countPaymentTransition({ before, patch }); // metrics: counts the change, so retries don't double
     },
   };

@@ -1,8 +1,11 @@
 /** Inputs and results of activities: plain data that is safe to put in workflow history. */
-import type { ChargeStatus, GatewayCard } from '../gateway/port';
-import type { Attempt, CardSummary, CardView, OperationRecord } from '../domain/payment';
-import type { PaymentState } from '../domain/states';
+import type { ChargeAnswer } from '../domain/charge';
 import type { CurrencyCode } from '../domain/money';
+import type { PaymentBalance } from '../domain/operations';
+import type { CardSummary, OperationRecord, SavedCard } from '../domain/payment';
+import type { SavedCardFacts } from '../domain/saved-card';
+import type { PaymentState } from '../domain/states';
+import type { GatewayCard } from '../gateway/port';
 
 export interface ChargeGatewayInput {
   /** derived from the session and the persisted attempt number: a retry reuses it */
@@ -21,10 +24,7 @@ export interface ChargeGatewayInput {
   merchantInitiated?: boolean;
 }
 
-export interface ChargeResult {
-  chargeId: string;
-  status: ChargeStatus;
-  declineCode?: string;
+export interface ChargeResult extends ChargeAnswer {
   card: GatewayCard;
   sourceToken?: string;
   nextActionUrl?: string;
@@ -37,16 +37,14 @@ export interface TokenizeCardInput {
   sourceToken: string;
   card: CardSummary;
   fingerprint: string;
-  cvvRequired: boolean;
   agreementId?: string;
 }
 
 export interface SavedCardForCharge {
-  pgCode: string;
+  facts: SavedCardFacts;
+  card: SavedCard;
   /** the gateway's card-on-file reference */
   gatewayRef: string;
-  locked: boolean;
-  view: CardView;
 }
 
 export interface SavedCardOutcome {
@@ -55,27 +53,10 @@ export interface SavedCardOutcome {
   agreementId?: string;
 }
 
-export interface PaymentPatch {
-  state: PaymentState;
-  attempts?: Attempt[];
-  operations?: OperationRecord[];
-  captured_amount?: string;
-  refunded_amount?: string;
-  token?: CardView;
-  charge_id?: string;
-  pg_code?: string;
-}
-
 /** What the operations workflow needs to know about a payment to decide an operation. */
-export interface PaymentForOperations {
+export interface PaymentForOperations extends PaymentBalance {
   sessionId: string;
   merchantId: string;
-  state: PaymentState;
-  amount: string;
-  currencyCode: CurrencyCode;
-  chargeId?: string;
-  capturedAmount: string;
-  refundedAmount: string;
   operations: OperationRecord[];
   webhookUrl?: string;
 }

@@ -3,18 +3,18 @@ import { Router } from 'express';
 
 import { createMerchantSchema, gatewayConfigSchema } from '../domain/schemas';
 import type { CurrencyCode } from '../domain/money';
-import { createMerchant, putGatewayConfig, toGatewayConfig } from '../store/merchants';
-import type { Collections } from '../store/mongo';
+import type { Store } from '../store';
+import { toGatewayConfig } from '../store/merchants';
 import { adminAuth, type AuthFailureGuard } from './auth';
 import { notFound } from './errors';
 
-export function adminRoutes(c: Collections, adminKey: string, guard?: AuthFailureGuard): Router {
+export function adminRoutes(store: Store, adminKey: string, guard: AuthFailureGuard): Router {
   const router = Router();
   router.use('/admin', adminAuth(adminKey, guard));
 
   router.post('/admin/v1/merchants', async (req, res) => {
     const { name } = createMerchantSchema.parse(req.body);
-    res.status(201).json(await createMerchant(c, name));
+    res.status(201).json(await store.merchants.create(name));
   });
 
   router.put('/admin/v1/merchants/:merchantId/gateways/:pgCode', async (req, res) => {
@@ -22,8 +22,8 @@ export function adminRoutes(c: Collections, adminKey: string, guard?: AuthFailur
     const merchantId = String(req.params.merchantId);
     const pgCode = String(req.params.pgCode);
     if (!/^[\w.-]{1,64}$/.test(pgCode)) throw notFound('Invalid pg_code.');
-    if (!(await c.merchants.findOne({ _id: merchantId }))) throw notFound('No such merchant.');
-    const doc = await putGatewayConfig(c, merchantId, {
+    if (!(await store.merchants.find(merchantId))) throw notFound('No such merchant.');
+    const doc = await store.merchants.putGatewayConfig(merchantId, {
       ...body,
       pg_code: pgCode,
       name: body.name ?? pgCode,

@@ -5,23 +5,15 @@ import express, { type ErrorRequestHandler, type RequestHandler } from 'express'
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import type { Client } from '@temporalio/client';
-import type { Db } from 'mongodb';
 
 import type { AppConfig } from '../config';
 import type { PaymentGateway } from '../gateway/port';
 import { sessionIdIn, type Logger } from '../logger';
 import { answeredJson, httpMetrics, routeLabel } from '../metrics/http';
-import {
-  bearerAllowed,
-  exposition,
-  METRICS_CONTENT_TYPE,
-  metricsOptionsFromEnv,
-  type MetricsOptions,
-} from '../metrics/registry';
-import type { Collections } from '../store/mongo';
+import { bearerAllowed, exposition, METRICS_CONTENT_TYPE } from '../metrics/registry';
+import type { Store } from '../store';
 import { staticDir } from '../web/static';
 import { EncryptionCodec } from '../codec/encryption-codec';
-import { loadCodecKeys } from '../codec/keys';
 import { adminRoutes } from './admin-routes';
 import { createAuthFailureGuard } from './auth';
 import { checkoutRoutes } from './checkout-routes';
@@ -34,13 +26,10 @@ import { buildOpenApiDocument, routeMatcher } from './openapi/document';
 
 export interface AppDeps {
   config: AppConfig;
-  db: Db;
-  collections: Collections;
+  store: Store;
   temporal: Client;
   gateway: PaymentGateway;
   logger: Logger;
-  /** /metrics options; from the environment (TOKENPAY_METRICS_TOKEN, ...) when not given */
-  metrics?: Pick<MetricsOptions, 'token' | 'workerUrl'>;
 }
 
 /** An incoming X-Request-Id is kept when it is this safe; otherwise one is generated. */
@@ -145,7 +134,7 @@ export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   const document = buildOpenApiDocument({ publicBaseUrl: deps.config.publicBaseUrl });
-  const metrics = deps.metrics ?? metricsOptionsFromEnv();
+  const metrics = deps.config.metrics;
   const matchRoute = routeMatcher(Object.keys(document.paths));
   app.use(requestLogging(deps.logger, matchRoute));
   app.use(httpMetrics(matchRoute));
@@ -196,7 +185,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(
     codecRoutes({
       guard: authGuard,
-      codec: new EncryptionCodec(loadCodecKeys()),
+      codec: new EncryptionCodec(deps.config.codec.keys),
       authorize: deps.config.codec.trustUiOrigin
         ? devCodecAuthorizer({ adminKey: deps.config.adminKey, uiOrigins: deps.config.codec.uiOrigins })
         : adminKeyAuthorizer(deps.config.adminKey),
@@ -206,7 +195,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(requireJson);
   app.use(express.json({ limit: '64kb', strict: true }));
   app.use(limitJsonDepth(MAX_JSON_DEPTH));
-  app.use(adminRoutes(deps.collections, deps.config.adminKey, authGuard));
+  app.use(adminRoutes(deps.store, deps.config.adminKey, authGuard));
   app.use(checkoutRoutes(deps));
   app.use('/b', merchantRoutes({ ...deps, authGuard }));
   app.use((_req, res) => {

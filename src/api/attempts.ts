@@ -2,39 +2,22 @@
  * Sending a payment attempt to its CheckoutWorkflow and turning the workflow's refusals into the
  * contract's HTTP errors. Shared by the customer's submit and merchant-initiated charges.
  */
-import {
-  WorkflowNotFoundError,
-  WorkflowUpdateFailedError,
-  type Client,
-  type WorkflowHandle,
-} from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 
 import { statusMessage } from '../domain/decline-messages';
+import type { Language } from '../domain/language';
 import type { PaymentRecord } from '../domain/payment';
+import { refusal } from '../domain/refusals';
 import {
   checkoutWorkflowId,
   submitPaymentUpdate,
   type AttemptOutcome,
   type SubmitAttempt,
 } from '../workflows/definitions';
-import { detail, fieldErrors, notFound, type HttpError } from './errors';
+import { httpErrorOf, refusalOf } from './refusals';
 
 /** How long a request waits for its attempt before answering "pending". */
 export const ATTEMPT_WAIT_MS = 25_000;
-
-const FAILURES: Record<string, (message: string) => HttpError> = {
-  NotPayable: (m) => detail(409, m),
-  AttemptInProgress: (m) => detail(409, m),
-  NoChallenge: (m) => detail(409, m),
-  AttemptsExhausted: (m) => detail(429, m),
-  UnknownGateway: (m) => fieldErrors({ pg_code: [m] }),
-  TokenNotFound: (m) => notFound(m),
-  TokenLocked: (m) => detail(423, m),
-  TokenNotUsable: (m) => fieldErrors({ token: [m] }),
-  CvvRequired: (m) => fieldErrors({ cvv: [m] }),
-  AutoDebitDisabled: (m) => detail(422, m),
-};
 
 export function checkoutHandle(temporal: Client, sessionId: string): WorkflowHandle {
   return temporal.workflow.getHandle(checkoutWorkflowId(sessionId));
@@ -44,6 +27,7 @@ export async function submitAttempt(
   handle: WorkflowHandle,
   attempt: SubmitAttempt,
   updateId: string,
+  language: Language = 'en',
 ): Promise<AttemptOutcome> {
   try {
     const outcome = await withTimeout(
@@ -59,11 +43,9 @@ export async function submitAttempt(
       }
     );
   } catch (error) {
-    if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
-      const toHttp = FAILURES[error.cause.type ?? ''];
-      if (toHttp) throw toHttp(error.cause.message);
-    }
-    if (error instanceof WorkflowNotFoundError) throw detail(409, 'This payment is closed.');
+    const refused = refusalOf(error);
+    if (refused) throw httpErrorOf(refused, language);
+    if (error instanceof WorkflowNotFoundError) throw httpErrorOf(refusal('session_closed'), language);
     throw error;
   }
 }

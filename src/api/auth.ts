@@ -17,9 +17,8 @@ import { timingSafeEqual, createHash } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { ipKeyGenerator, rateLimit, type RateLimitRequestHandler } from 'express-rate-limit';
 
-import { loadConfig } from '../config';
-import { findMerchantByApiKey } from '../store/merchants';
-import type { Collections, MerchantDoc } from '../store/mongo';
+import type { Store } from '../store';
+import type { MerchantDoc } from '../store/mongo';
 import { detail, type HttpError } from './errors';
 
 export interface AuthedRequest extends Request {
@@ -35,8 +34,8 @@ function credential(req: Request, scheme: string): string | undefined {
 }
 
 export interface AuthFailureGuardOptions {
-  /** failed attempts per IP per window before the IP is refused; default from the environment */
-  failuresPerMinute?: number;
+  /** failed attempts per IP per window before the IP is refused (`config.rateLimits`) */
+  failuresPerMinute: number;
   /** window length; one minute unless a test shortens it */
   windowMs?: number;
 }
@@ -53,18 +52,12 @@ const TOO_MANY = 'Too many failed authentication attempts from this address. Try
 
 const clientKey = (req: Request): string => ipKeyGenerator(req.ip ?? req.socket.remoteAddress ?? 'unknown');
 
-/** The limit of `TOKENPAY_AUTH_FAILURES_PER_MINUTE`, validated by the config schema. */
-function limitFromEnvironment(): number {
-  return loadConfig({ TOKENPAY_AUTH_FAILURES_PER_MINUTE: process.env.TOKENPAY_AUTH_FAILURES_PER_MINUTE })
-    .rateLimits.authFailuresPerMinute;
-}
-
 /**
  * One guard can be shared by the merchant and admin middlewares so that an IP has one budget of
  * failures across both (the app passes `config.rateLimits.authFailuresPerMinute`).
  */
-export function createAuthFailureGuard(options: AuthFailureGuardOptions = {}): AuthFailureGuard {
-  const limit = options.failuresPerMinute ?? limitFromEnvironment();
+export function createAuthFailureGuard(options: AuthFailureGuardOptions): AuthFailureGuard {
+  const limit = options.failuresPerMinute;
   const windowMs = options.windowMs ?? 60_000;
   // Called only for failed attempts: every call is one failure of this IP.
   const failures: RateLimitRequestHandler = rateLimit({
@@ -96,15 +89,12 @@ export function createAuthFailureGuard(options: AuthFailureGuardOptions = {}): A
   };
 }
 
-export function merchantAuth(
-  c: Collections,
-  guard: AuthFailureGuard = createAuthFailureGuard(),
-): RequestHandler {
+export function merchantAuth(store: Pick<Store, 'merchants'>, guard: AuthFailureGuard): RequestHandler {
   return async (req, res, next) => {
     const apiKey = credential(req, 'Api-Key');
     await guard.check(req, res);
     if (!apiKey) throw detail(401, 'Authentication credentials were not provided or are invalid.');
-    const merchant = apiKey.length > 256 ? null : await findMerchantByApiKey(c, apiKey);
+    const merchant = apiKey.length > 256 ? null : await store.merchants.findByApiKey(apiKey);
     if (!merchant) throw await guard.fail(req, res, detail(401, 'Invalid API key.'));
     (req as AuthedRequest).merchant = merchant;
     next();
@@ -113,10 +103,7 @@ export function merchantAuth(
 
 const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
 
-export function adminAuth(
-  adminKey: string,
-  guard: AuthFailureGuard = createAuthFailureGuard(),
-): RequestHandler {
+export function adminAuth(adminKey: string, guard: AuthFailureGuard): RequestHandler {
   const expected = digest(adminKey);
   return async (req, res, next) => {
     const given = credential(req, 'Admin-Key');

@@ -4,10 +4,11 @@
  */
 import { Router } from 'express';
 
+import { cvvLength, isExpired } from '../domain/card';
+import { payabilityRefusal } from '../domain/checkout';
 import { customerMessage } from '../domain/decline-messages';
 import type { PaymentRecord } from '../domain/payment';
-import { isPayable } from '../domain/states';
-import { listCustomerCards, toCardView } from '../store/cards';
+import { cvvRequired } from '../domain/saved-card';
 import { renderCheckoutPage, renderNotFoundPage } from '../web/page';
 import type { CheckoutView } from '../web/view';
 import { pageOpenedUpdate, resolveChallengeUpdate } from '../workflows/definitions';
@@ -19,11 +20,11 @@ export type { CheckoutDeps };
 
 export function checkoutRoutes(deps: CheckoutDeps): Router {
   const router = Router();
-  const c = deps.collections;
+  const { store } = deps;
 
   router.get('/checkout/:sessionId', async (req, res) => {
     res.set('Cache-Control', 'no-store');
-    let record = await loadSession(c, String(req.params.sessionId));
+    let record = await loadSession(store, String(req.params.sessionId));
     if (!record) {
       res
         .status(404)
@@ -39,7 +40,7 @@ export function checkoutRoutes(deps: CheckoutDeps): Router {
     const last = record.attempts[record.attempts.length - 1];
     if (last?.result === 'pending' && last.charge_id) {
       await withTimeout(handle.executeUpdate(resolveChallengeUpdate), ATTEMPT_WAIT_MS).catch(() => undefined);
-      record = (await c.payments.findOne({ _id: record._id })) ?? record;
+      record = (await store.payments.find(record._id)) ?? record;
     }
     res.type('html').send(renderCheckoutPage(await checkoutView(record)));
   });
@@ -47,14 +48,14 @@ export function checkoutRoutes(deps: CheckoutDeps): Router {
   async function checkoutView(record: PaymentRecord): Promise<CheckoutView> {
     const now = new Date();
     const cards = record.customer_id
-      ? await listCustomerCards(c, record.merchant_id, record.customer_id, record.pg_codes)
+      ? await store.cards.listForCustomer(record.merchant_id, record.customer_id, record.pg_codes)
       : [];
-    const merchant = await c.merchants.findOne({ _id: record.merchant_id }, { projection: { name: 1 } });
+    const merchantName = (await store.merchants.nameOf(record.merchant_id)) ?? '';
     const last = record.attempts[record.attempts.length - 1];
-    const payable = isPayable(record.state) && Date.parse(record.expires_at) > now.getTime();
+    const payable = !payabilityRefusal({ state: record.state, expiresAt: record.expires_at }, now.getTime());
     return {
       sessionId: record._id,
-      merchantName: merchant?.name ?? '',
+      merchantName,
       language: record.language,
       amount: record.amount,
       currencyCode: record.currency_code,
@@ -66,23 +67,17 @@ export function checkoutRoutes(deps: CheckoutDeps): Router {
         name: g.name,
         canSaveCard: g.tokenization_enabled && !!record.customer_id,
       })),
-      savedCards: cards.map((card, i) => {
-        const view = toCardView(card, {
-          cvvRequired: record.gateways.find((g) => g.pg_code === card.pg_code)?.cvv_required ?? true,
-          preferred: i === 0,
-          now,
-        });
-        return {
-          token: view.token,
-          brand: view.brand,
-          number: view.number,
-          expiry: `${view.expiry_month}/${view.expiry_year}`,
-          cvvRequired: view.cvv_required,
-          isExpired: view.is_expired,
-          isPreferred: view.is_preferred,
-          pgCode: view.pg_code,
-        };
-      }),
+      savedCards: cards.map((card, i) => ({
+        token: card._id,
+        brand: card.brand,
+        last4: card.last4,
+        expiry: `${card.exp_month}/${card.exp_year}`,
+        cvvRequired: cvvRequired(record.gateways.find((g) => g.pg_code === card.pg_code)),
+        cvvLength: cvvLength(card.brand),
+        isExpired: isExpired({ month: card.exp_month, year: card.exp_year }, now),
+        isPreferred: i === 0,
+        pgCode: card.pg_code,
+      })),
       ...(last
         ? {
             outcome: {

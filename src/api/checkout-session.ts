@@ -5,18 +5,19 @@ import type { Client } from '@temporalio/client';
 import type { AppConfig } from '../config';
 import type { PaymentRecord } from '../domain/payment';
 import type { PaymentGateway } from '../gateway/port';
-import type { Collections } from '../store/mongo';
+import type { Store } from '../store';
 
 export interface CheckoutDeps {
   config: AppConfig;
-  collections: Collections;
+  store: Store;
   temporal: Client;
   gateway: PaymentGateway;
 }
 
-export async function loadSession(c: Collections, sessionId: string): Promise<PaymentRecord | null> {
+/** A session id is 64 hex digits; anything else is not looked up at all. */
+export async function loadSession(store: Store, sessionId: string): Promise<PaymentRecord | null> {
   if (!/^[0-9a-f]{64}$/.test(sessionId)) return null;
-  return c.payments.findOne({ _id: sessionId });
+  return store.payments.find(sessionId);
 }
 
 export function csrfToken(config: AppConfig, sessionId: string): string {

@@ -1,13 +1,13 @@
 /** Liveness and readiness (CONTRACT §0). */
 import { Router } from 'express';
 import type { Client } from '@temporalio/client';
-import type { Db } from 'mongodb';
 import { temporal } from '@temporalio/proto';
 
 import type { PaymentGateway } from '../gateway/port';
+import type { Store } from '../store';
 
 export interface HealthDeps {
-  db: Db;
+  store: Pick<Store, 'ping'>;
   temporal: Client;
   gateway: PaymentGateway;
   namespace: string;
@@ -36,7 +36,7 @@ export function healthRoutes(deps: HealthDeps): Router {
   router.get('/readyz', async (_req, res) => {
     const results = await Promise.all([
       check('temporal', async () => !!(await deps.temporal.workflowService.getSystemInfo({}))),
-      check('mongodb', async () => (await deps.db.command({ ping: 1 })).ok === 1),
+      check('mongodb', () => deps.store.ping()),
       check('gateway', () => deps.gateway.ping()),
       check('worker', async () => {
         const queue = await deps.temporal.workflowService.describeTaskQueue({

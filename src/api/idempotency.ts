@@ -5,9 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { RequestHandler } from 'express';
-import { MongoServerError } from 'mongodb';
 
-import type { Collections } from '../store/mongo';
+import type { Store } from '../store';
 import { merchantOf } from './auth';
 import { detail } from './errors';
 
@@ -35,7 +34,8 @@ export function canonical(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
-export function idempotency(c: Collections, options: { acceptTrackingKey?: boolean } = {}): RequestHandler {
+export function idempotency(store: Store, options: { acceptTrackingKey?: boolean } = {}): RequestHandler {
+  const keys = store.idempotencyKeys;
   return async (req, res, next) => {
     const key =
       req.get('idempotency-key') ?? (options.acceptTrackingKey ? req.get('tracking-key') : undefined);
@@ -46,25 +46,17 @@ export function idempotency(c: Collections, options: { acceptTrackingKey?: boole
     const requestHash = createHash('sha256').update(canonical(req.body)).digest('hex');
 
     for (let tries = 0; ; tries++) {
-      try {
-        await c.idempotency.insertOne({
-          _id: id,
-          request_hash: requestHash,
-          status: 'running',
-          created_at: new Date(),
-        });
-        break;
-      } catch (error) {
-        if (!(error instanceof MongoServerError) || error.code !== 11000 || tries > 2) throw error;
-      }
-      const existing = await c.idempotency.findOne({ _id: id });
+      if (await keys.claim(id, requestHash, new Date())) break;
+      if (tries > 2)
+        throw detail(409, 'A request with this Idempotency-Key is still being processed. Retry shortly.');
+      const existing = await keys.find(id);
       if (!existing) continue;
       const age = Date.now() - existing.created_at.getTime();
       const sinceHeartbeat = Date.now() - (existing.heartbeat_at ?? existing.created_at).getTime();
       const stale =
         age > RETENTION_MS || (existing.status === 'running' && sinceHeartbeat > STALE_RUNNING_MS);
       if (stale) {
-        await c.idempotency.deleteOne({ _id: id, created_at: existing.created_at });
+        await keys.dropStale(existing);
         continue;
       }
       if (existing.request_hash !== requestHash) {
@@ -87,9 +79,7 @@ export function idempotency(c: Collections, options: { acceptTrackingKey?: boole
         clearInterval(heartbeat);
         return;
       }
-      void c.idempotency
-        .updateOne({ _id: id, status: 'running' }, { $set: { heartbeat_at: new Date() } })
-        .catch(() => undefined);
+      void keys.heartbeat(id, new Date()).catch(() => undefined);
     }, HEARTBEAT_MS);
     heartbeat.unref();
     res.once('finish', () => clearInterval(heartbeat));
@@ -99,10 +89,7 @@ export function idempotency(c: Collections, options: { acceptTrackingKey?: boole
     res.json = (body: unknown) => {
       clearInterval(heartbeat);
       const status = res.statusCode;
-      const settle =
-        status >= 500
-          ? c.idempotency.deleteOne({ _id: id })
-          : c.idempotency.updateOne({ _id: id }, { $set: { status: 'done', response: { status, body } } });
+      const settle = status >= 500 ? keys.release(id) : keys.complete(id, { status, body });
       settle.catch(() => undefined).finally(() => json(body));
       return res;
     };

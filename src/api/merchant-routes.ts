@@ -1,11 +1,10 @@
 /** Merchant API: payments and saved cards (CONTRACT §1.1–§1.4). */
 import { Router } from 'express';
-import type { Db } from 'mongodb';
 
+import { cvvRequired } from '../domain/saved-card';
 import { autoDebitSchema, createPaymentSchema, listCardsSchema, operationSchema } from '../domain/schemas';
-import { listDeliveries } from '../webhooks';
-import { deleteCard, listCustomerCards, toCardView } from '../store/cards';
-import { listGatewayConfigs } from '../store/merchants';
+import { cardObject } from '../ottu/card';
+import { toSavedCard } from '../store/cards';
 import { merchantAuth, merchantOf, type AuthFailureGuard } from './auth';
 import { assertChargeable, chargeSavedCard } from './auto-debit';
 import { runOperation } from './operations';
@@ -14,14 +13,12 @@ import { idempotency } from './idempotency';
 import type { CheckoutDeps } from './checkout-session';
 import { createPayment, paymentResponse, type PaymentDeps } from './payments';
 
-export function merchantRoutes(
-  deps: PaymentDeps & CheckoutDeps & { db: Db; authGuard?: AuthFailureGuard },
-): Router {
+export function merchantRoutes(deps: PaymentDeps & CheckoutDeps & { authGuard: AuthFailureGuard }): Router {
   const router = Router();
-  const c = deps.collections;
-  router.use(merchantAuth(c, deps.authGuard));
+  const { store } = deps;
+  router.use(merchantAuth(store, deps.authGuard));
 
-  router.post('/checkout/v1/pymt-txn/', idempotency(c), async (req, res) => {
+  router.post('/checkout/v1/pymt-txn/', idempotency(store), async (req, res) => {
     const body = createPaymentSchema.parse(req.body);
     const merchant = merchantOf(req);
     if (body.payment_instrument) {
@@ -48,10 +45,7 @@ export function merchantRoutes(
   });
 
   router.get('/checkout/v1/pymt-txn/:sessionId/', async (req, res) => {
-    const record = await c.payments.findOne({
-      _id: String(req.params.sessionId),
-      merchant_id: merchantOf(req)._id,
-    });
+    const record = await store.payments.findForMerchant(merchantOf(req)._id, String(req.params.sessionId));
     if (!record) throw notFound('No payment with this session_id.');
     res.json(paymentResponse(record, deps.config.publicBaseUrl));
   });
@@ -59,32 +53,27 @@ export function merchantRoutes(
   router.get('/checkout/v1/pymt-txn/:sessionId/webhooks/', async (req, res) => {
     const merchantId = merchantOf(req)._id;
     const sessionId = String(req.params.sessionId);
-    if (
-      !(await c.payments.findOne({ _id: sessionId, merchant_id: merchantId }, { projection: { _id: 1 } }))
-    ) {
+    if (!(await store.payments.existsForMerchant(merchantId, sessionId))) {
       throw notFound('No payment with this session_id.');
     }
-    res.json({ deliveries: await listDeliveries(deps.db, merchantId, sessionId) });
+    res.json({ deliveries: await store.webhookDeliveries.list(merchantId, sessionId) });
   });
 
-  router.post('/pbl/v2/operation/', idempotency(c, { acceptTrackingKey: true }), async (req, res) => {
+  router.post('/pbl/v2/operation/', idempotency(store, { acceptTrackingKey: true }), async (req, res) => {
     const body = operationSchema.parse(req.body);
     const merchantId = merchantOf(req)._id;
     const record = body.session_id
-      ? await c.payments.findOne({ _id: body.session_id, merchant_id: merchantId })
-      : await c.payments.findOne(
-          { order_no: body.order_no, merchant_id: merchantId },
-          { sort: { created_at: -1 } },
-        );
+      ? await store.payments.findForMerchant(merchantId, body.session_id)
+      : await store.payments.findByOrderNo(merchantId, body.order_no!);
     if (!record) throw notFound('No payment with this session_id or order_no.');
     const key = req.get('idempotency-key') ?? req.get('tracking-key');
     res.json(await runOperation(deps, record, body, key));
   });
 
-  router.post('/pbl/v2/auto-debit/', idempotency(c), async (req, res) => {
+  router.post('/pbl/v2/auto-debit/', idempotency(store), async (req, res) => {
     const body = autoDebitSchema.parse(req.body);
     const merchant = merchantOf(req);
-    const record = await c.payments.findOne({ _id: body.session_id, merchant_id: merchant._id });
+    const record = await store.payments.findForMerchant(merchant._id, body.session_id);
     if (!record) throw notFound('No payment with this session_id.');
     res.json(await chargeSavedCard(deps, merchant, record, body.token));
   });
@@ -93,14 +82,14 @@ export function merchantRoutes(
     const body = listCardsSchema.parse(req.body);
     const merchantId = merchantOf(req)._id;
     const [cards, configs] = await Promise.all([
-      listCustomerCards(c, merchantId, body.customer_id, body.pg_codes),
-      listGatewayConfigs(c, merchantId),
+      store.cards.listForCustomer(merchantId, body.customer_id, body.pg_codes),
+      store.merchants.listGatewayConfigs(merchantId),
     ]);
     const now = new Date();
     res.json(
       cards.map((card, i) =>
-        toCardView(card, {
-          cvvRequired: configs.find((g) => g.pg_code === card.pg_code)?.cvv_required ?? true,
+        cardObject(toSavedCard(card), {
+          cvvRequired: cvvRequired(configs.find((g) => g.pg_code === card.pg_code)),
           preferred: i === 0,
           now,
         }),
@@ -112,7 +101,7 @@ export function merchantRoutes(
     const customerId = typeof req.query.customer_id === 'string' ? req.query.customer_id : '';
     if (!customerId)
       throw detail(400, 'customer_id is required.', { customer_id: ['This field is required.'] });
-    const deleted = await deleteCard(c, merchantOf(req)._id, customerId, String(req.params.token));
+    const deleted = await store.cards.delete(merchantOf(req)._id, customerId, String(req.params.token));
     if (!deleted) throw notFound('No saved card with this token.');
     res.status(204).end();
   });

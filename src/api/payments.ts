@@ -1,6 +1,5 @@
 /** Creating a payment session and presenting it to merchants (CONTRACT §1.1, §1.2). */
 import { createHmac, randomBytes } from 'node:crypto';
-import { MongoServerError } from 'mongodb';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Client } from '@temporalio/client';
 
@@ -10,11 +9,12 @@ import type { GatewayConfig } from '../domain/gateway-config';
 import { MoneyFormatError, normalizeAmount, parseMinorUnits, type CurrencyCode } from '../domain/money';
 import type { PaymentRecord } from '../domain/payment';
 import { addFieldError, type CreatePaymentRequest, type FieldErrors } from '../domain/schemas';
-import { listGatewayConfigs } from '../store/merchants';
-import type { Collections, MerchantDoc } from '../store/mongo';
-import { CheckoutWorkflow } from '../workflows/checkout';
+import { paymentCard } from '../ottu/card';
+import type { Store } from '../store';
+import type { MerchantDoc } from '../store/mongo';
+import { CheckoutWorkflow } from '../workflows/checkout/workflow';
 import { checkoutWorkflowId, type CheckoutInput } from '../workflows/definitions';
-import { CustomerId, MerchantId, OrderNo, PaymentStateAttr } from '../workflows/search-attributes';
+import { paymentSearchAttributes } from '../workflows/search-attributes';
 import { detail, fieldErrors } from './errors';
 import { canonical } from './idempotency';
 
@@ -41,7 +41,7 @@ export function newSessionId(
 
 export interface PaymentDeps {
   config: AppConfig;
-  collections: Collections;
+  store: Store;
   temporal: Client;
 }
 
@@ -67,7 +67,7 @@ export async function createPayment(
     addFieldError(errors, ['amount'], error.message);
   }
 
-  const configured = await listGatewayConfigs(deps.collections, merchant._id);
+  const configured = await deps.store.merchants.listGatewayConfigs(merchant._id);
   const gateways: GatewayConfig[] = [];
   for (const code of new Set(body.pg_codes)) {
     const config = configured.find((g) => g.pg_code === code);
@@ -115,18 +115,12 @@ export async function createPayment(
 
   // Persist, then start: the record exists before anything can happen to the payment. A retry of
   // an idempotent create that crashed half-way finds its record and (re)starts the workflow.
-  let stored = record;
-  try {
-    await deps.collections.payments.insertOne(record);
-  } catch (error) {
-    if (!(error instanceof MongoServerError && error.code === 11000)) throw error;
-    stored = (await deps.collections.payments.findOne({ _id: sessionId })) ?? record;
-  }
+  const stored = await deps.store.payments.insert(record);
   try {
     await startCheckout(deps, stored, merchant.name);
   } catch (error) {
     if (error instanceof WorkflowExecutionAlreadyStartedError) return stored;
-    if (!idempotencyKey) await deps.collections.payments.deleteOne({ _id: sessionId }).catch(() => undefined);
+    if (!idempotencyKey) await deps.store.payments.remove(sessionId).catch(() => undefined);
     throw detail(503, 'The payment engine is unavailable. Retry with the same Idempotency-Key.', {
       cause: (error as Error).name,
     });
@@ -158,12 +152,14 @@ async function startCheckout(deps: PaymentDeps, record: PaymentRecord, merchantN
     workflowId: checkoutWorkflowId(record._id),
     taskQueue: deps.config.temporal.taskQueue,
     args: [checkoutInputOf(record, deps.config.publicBaseUrl)],
-    typedSearchAttributes: [
-      { key: MerchantId, value: record.merchant_id },
-      { key: PaymentStateAttr, value: 'created' },
-      ...(record.customer_id ? [{ key: CustomerId, value: record.customer_id }] : []),
-      ...(record.order_no ? [{ key: OrderNo, value: record.order_no }] : []),
-    ],
+    typedSearchAttributes: paymentSearchAttributes(
+      {
+        merchantId: record.merchant_id,
+        ...(record.customer_id ? { customerId: record.customer_id } : {}),
+        ...(record.order_no ? { orderNo: record.order_no } : {}),
+      },
+      'created',
+    ),
     memo: {
       amount: record.amount,
       currency_code: record.currency_code,
@@ -175,9 +171,19 @@ async function startCheckout(deps: PaymentDeps, record: PaymentRecord, merchantN
 
 /** The merchant-facing representation of a payment. */
 export function paymentResponse(record: PaymentRecord, publicBaseUrl: string): Record<string, unknown> {
-  const { _id, gateways, merchant_id: _m, expires_at: _e, charge_id: _c, updated_at: _u, ...fields } = record;
+  const {
+    _id,
+    gateways,
+    merchant_id: _m,
+    expires_at: _e,
+    charge_id: _c,
+    updated_at: _u,
+    token,
+    ...fields
+  } = record;
   return {
     ...fields,
+    ...(token ? { token: paymentCard({ token, gateways }, new Date()) } : {}),
     session_id: _id,
     checkout_url: `${publicBaseUrl}/checkout/${_id}`,
     payment_methods: gateways.map((g) => ({

@@ -1,7 +1,8 @@
 /**
  * The customer's pay request (CONTRACT §2.2). Card data lives only inside this request: a new
  * card is exchanged for the gateway's single-use token and a saved card's CVV for a cvc_token
- * before anything reaches the workflow.
+ * before anything reaches the workflow. The pre-checks here are the domain's rules, asked early
+ * for a fast answer; the workflow asks them again and is the authority.
  */
 import { randomUUID } from 'node:crypto';
 import { Router, type Request, type RequestHandler, type Response } from 'express';
@@ -9,19 +10,26 @@ import { rateLimit } from 'express-rate-limit';
 
 import type { AppConfig } from '../config';
 import { cvvLength, isValidCvv, validateCard } from '../domain/card';
+import { attemptRefusal } from '../domain/checkout';
 import { customerMessage } from '../domain/decline-messages';
-import { cardFingerprint } from '../domain/fingerprint';
 import type { PaymentRecord } from '../domain/payment';
+import { refusal } from '../domain/refusals';
+import { savedCardRefusal } from '../domain/saved-card';
 import { submitPaymentSchema, type SubmitPaymentRequest } from '../domain/schemas';
-import { isPayable } from '../domain/states';
-import { GatewayRejectedError, GatewayUnavailableError, type CardBrand } from '../gateway/port';
-import { findCard, isLocked } from '../store/cards';
+import { GatewayRejectedError, GatewayUnavailableError } from '../gateway/port';
+import { paymentCard, type CardObject } from '../ottu/card';
+import { cardFingerprint } from '../secrets/fingerprint';
+import { cardFacts } from '../store/cards';
 import type { AttemptOutcome, NewCardAttempt, SubmitAttempt } from '../workflows/definitions';
 import { checkoutHandle, redirectUrl, submitAttempt } from './attempts';
 import { isValidCsrfToken, loadSession, type CheckoutDeps } from './checkout-session';
 import { detail, fieldErrors, notFound } from './errors';
+import { assertNoRefusal, httpErrorOf } from './refusals';
 
 type PreparedAttempt = { attempt: SubmitAttempt; updateId: string };
+
+/** The answer of a submit (CONTRACT §2.2): the attempt's outcome, the card as merchants see cards. */
+export type SubmitResponse = Omit<AttemptOutcome, 'token'> & { token?: CardObject; redirect_url?: string };
 
 export function submitRoutes(deps: CheckoutDeps): Router {
   const router = Router();
@@ -29,28 +37,41 @@ export function submitRoutes(deps: CheckoutDeps): Router {
   router.post('/checkout/:sessionId/submit', ...submitLimits(deps.config), async (req, res) => {
     res.set('Cache-Control', 'no-store');
     if (!req.is('application/json')) throw detail(415, 'Send the payment as application/json.');
-    const record = await loadSession(deps.collections, String(req.params.sessionId));
+    const record = await loadSession(deps.store, String(req.params.sessionId));
     if (!record) throw notFound('No payment with this session id.');
     const givenCsrf = req.get('x-csrf-token');
     if (givenCsrf !== undefined && !isValidCsrfToken(deps.config, record._id, givenCsrf)) {
       throw detail(403, 'This page has expired. Reload it and try again.');
     }
     const body = submitPaymentSchema.parse(req.body);
-    if (!record.pg_codes.includes(body.pg_code)) {
-      throw fieldErrors({ pg_code: ['This payment method is not available for this payment.'] });
-    }
-    if (!isPayable(record.state) || Date.parse(record.expires_at) <= Date.now()) {
-      const shown = isPayable(record.state) ? 'expired' : record.state;
-      throw detail(409, `This payment is ${shown} and cannot be paid.`, { state: shown });
-    }
+    assertNoRefusal(
+      attemptRefusal(
+        {
+          state: record.state,
+          expiresAt: record.expires_at,
+          ...(record.customer_id ? { customerId: record.customer_id } : {}),
+          gateways: record.gateways,
+          attemptsMade: record.attempts.length,
+          busy: false, // the workflow knows; it answers 409 itself
+        },
+        { pgCode: body.pg_code, method: body.payment_method },
+        Date.now(),
+      ),
+      record.language,
+    );
     const { attempt, updateId } =
       body.payment_method === 'card'
         ? await newCardAttempt(deps, body)
         : await savedCardAttempt(deps, record, body);
-    const outcome = await submitAttempt(checkoutHandle(deps.temporal, record._id), attempt, updateId);
+    const outcome = await submitAttempt(
+      checkoutHandle(deps.temporal, record._id),
+      attempt,
+      updateId,
+      record.language,
+    );
     // The page shows `message` as it is: in the customer's language.
     const message = customerMessage({ ...outcome, charge_pending: !!outcome.next_action }, record.language);
-    res.json(withRedirect(record, { ...outcome, message }));
+    res.json(submitResponse(record, { ...outcome, message }));
   });
 
   return router;
@@ -96,35 +117,33 @@ async function newCardAttempt(
   return { attempt, updateId: `submit-${gatewayToken.id}` };
 }
 
-/**
- * A saved card: ownership, gateway, lock and the CVV rule are checked here for a fast, clear
- * answer, and again by TokenChargeWorkflow, which is the authority.
- */
+/** A saved card: the chargeability rules first, then the CVV is exchanged for a cvc_token. */
 async function savedCardAttempt(
   deps: CheckoutDeps,
   record: PaymentRecord,
   body: Extract<SubmitPaymentRequest, { payment_method: 'token' }>,
 ): Promise<PreparedAttempt> {
-  const card = record.customer_id ? await findCard(deps.collections, record.merchant_id, body.token) : null;
-  if (!card || card.customer_id !== record.customer_id) throw notFound('No saved card with this token.');
-  if (card.pg_code !== body.pg_code) {
-    throw fieldErrors({ token: ['This card was saved for another payment method.'] });
-  }
-  if (isLocked(card)) {
-    throw detail(
-      423,
-      'This saved card is locked after too many wrong security codes. Pay with the full card details.',
-    );
-  }
-  const config = record.gateways.find((g) => g.pg_code === body.pg_code)!;
+  const doc = await deps.store.cards.find(record.merchant_id, body.token);
+  const config = record.gateways.find((g) => g.pg_code === body.pg_code);
+  assertNoRefusal(
+    savedCardRefusal(doc && cardFacts(doc), {
+      customerId: record.customer_id,
+      paymentType: record.payment_type,
+      requestedPgCode: body.pg_code,
+      config,
+      merchantInitiated: false,
+      cvvGiven: body.cvv !== undefined && body.cvv !== '',
+      now: new Date(),
+    }),
+    record.language,
+  );
   let cvcToken: string | undefined;
-  if (config.cvv_required) {
-    const brand = card.brand as CardBrand;
-    if (!body.cvv) throw fieldErrors({ cvv: ['Enter the card security code (CVV).'] });
-    if (!isValidCvv(body.cvv, brand))
-      throw fieldErrors({ cvv: [`Enter the ${cvvLength(brand)}-digit security code.`] });
+  if (config?.cvv_required && doc && body.cvv) {
+    if (!isValidCvv(body.cvv, doc.brand)) {
+      throw httpErrorOf(refusal('cvv_invalid', { length: String(cvvLength(doc.brand)) }), record.language);
+    }
     const cvv = body.cvv;
-    cvcToken = (await gatewayCall(() => deps.gateway.createCvcToken(card.gateway_ref, cvv))).id;
+    cvcToken = (await gatewayCall(() => deps.gateway.createCvcToken(doc.gateway_ref, cvv))).id;
   }
   return {
     attempt: {
@@ -174,11 +193,13 @@ function submitLimits(config: AppConfig): RequestHandler[] {
   ];
 }
 
-function withRedirect(
-  record: PaymentRecord,
-  outcome: AttemptOutcome,
-): AttemptOutcome & { redirect_url?: string } {
+function submitResponse(record: PaymentRecord, outcome: AttemptOutcome): SubmitResponse {
+  const { token, ...rest } = outcome;
+  const card = token && paymentCard({ token, gateways: record.gateways }, new Date());
   const final = outcome.result === 'success' || outcome.state === 'failed';
-  if (!record.redirect_url || !final) return outcome;
-  return { ...outcome, redirect_url: redirectUrl(record, outcome.reference_number) };
+  return {
+    ...rest,
+    ...(card ? { token: card } : {}),
+    ...(record.redirect_url && final ? { redirect_url: redirectUrl(record, outcome.reference_number) } : {}),
+  };
 }

@@ -12,7 +12,7 @@
 import type { DataConverter } from '@temporalio/common';
 
 import { EncryptionCodec } from './encryption-codec';
-import { loadCodecKeys, type CodecKeys } from './keys';
+import type { CodecKeys } from './keys';
 
 /** Module exporting `failureConverter` (DefaultFailureConverter with encodeCommonAttributes). */
 export const FAILURE_CONVERTER_PATH = require.resolve('./failure-converter');
@@ -22,9 +22,4 @@ export function createDataConverter(keys: CodecKeys): DataConverter {
     payloadCodecs: [new EncryptionCodec(keys)],
     failureConverterPath: FAILURE_CONVERTER_PATH,
   };
-}
-
-/** The data converter with keys from TOKENPAY_CODEC_KEYS (the DEV-ONLY key `dev-1` when unset). */
-export function encryptedDataConverterFromEnv(env: NodeJS.ProcessEnv = process.env): DataConverter {
-  return createDataConverter(loadCodecKeys(env));
 }

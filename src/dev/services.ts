@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Connection } from '@temporalio/client';
 import { MongoClient } from 'mongodb';
+import { SEARCH_ATTRIBUTE_NAMES } from '../workflows/search-attributes';
 import { ensureFerretDbBinary, ensureTemporalBinary, type Log } from './binaries';
 import {
   describeExit,
@@ -19,7 +20,7 @@ import {
 } from './process';
 
 /** Custom search attributes every payment workflow carries (CONTRACT §8), all Keyword. */
-export const PAYMENT_SEARCH_ATTRIBUTES = ['MerchantId', 'CustomerId', 'OrderNo', 'PaymentState'] as const;
+export const PAYMENT_SEARCH_ATTRIBUTES = SEARCH_ATTRIBUTE_NAMES;
 
 // temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD
 const INDEXED_VALUE_TYPE_KEYWORD = 2;

@@ -91,7 +91,7 @@ async function main(): Promise<void> {
     };
 
     if (!env.GATEWAY_URL) {
-      node('gateway-simulator', 'gateway/simulator/main.js', {
+      node('gateway-simulator', 'dev/gateway-simulator/main.js', {
         GATEWAY_SIM_PORT: '4010',
         GATEWAY_SIM_DATA_FILE: path.join(DATA_DIR, 'gateway-simulator.json'),
       });

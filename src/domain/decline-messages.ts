@@ -2,9 +2,10 @@
  * What a customer is told about an attempt, in the page's language: helpful, and never more than
  * the issuer said. Merchants get the English text in records and webhooks.
  */
+import type { Language } from './language';
 import type { AttemptResult } from './payment';
 
-export type Language = 'en' | 'ar';
+export type { Language };
 
 type Messages = Record<string, string>;
 

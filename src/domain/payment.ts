@@ -1,6 +1,7 @@
 /** The shapes of a payment as merchants see it (CONTRACT §1.1, §1.2) and as MongoDB keeps it. */
-import type { CardBrand } from '../gateway/port';
+import type { CardBrand } from './card';
 import type { GatewayConfig } from './gateway-config';
+import type { Language } from './language';
 import type { CurrencyCode } from './money';
 import type { PaymentState } from './states';
 
@@ -28,19 +29,23 @@ export interface CardSummary {
   name_on_card: string;
 }
 
-/** The Card object of the User Cards API (CONTRACT §1.3). */
-export interface CardView {
+/**
+ * A saved card as the engine passes it around (workflows, records, webhooks): the token and what
+ * may be shown, never the PAN or the CVV. The merchant's Card object (CONTRACT §1.3) and the page's
+ * saved-card row are presentations of it (api/card-response.ts, web/).
+ */
+export interface SavedCard {
   token: string;
   customer_id: string;
-  brand: string;
+  brand: CardBrand;
   name_on_card: string;
-  number: string;
+  last4: string;
+  /** "01".."12" */
   expiry_month: string;
+  /** two digits */
   expiry_year: string;
   pg_code: string;
-  is_preferred: boolean;
-  is_expired: boolean;
-  cvv_required: boolean;
+  /** auto-debit agreements the card is linked to */
   agreements: string[];
 }
 
@@ -92,7 +97,7 @@ export interface PaymentRecord extends CustomerDetails {
   expires_at: string;
   webhook_url?: string;
   redirect_url?: string;
-  language: 'en' | 'ar';
+  language: Language;
   extra?: Record<string, unknown>;
   payment_type: PaymentType;
   agreement?: Record<string, unknown>;
@@ -100,7 +105,7 @@ export interface PaymentRecord extends CustomerDetails {
   state: PaymentState;
   attempts: Attempt[];
   /** the card saved or used by the successful attempt */
-  token?: CardView;
+  token?: SavedCard;
   charge_id?: string;
   pg_code?: string;
   /** merchant operations, oldest first */
@@ -110,4 +115,16 @@ export interface PaymentRecord extends CustomerDetails {
   refunded_amount?: string;
   created_at: string;
   updated_at: string;
+}
+
+/** A workflow's change to a payment record (the workflow is the record's only writer). */
+export interface PaymentPatch {
+  state: PaymentState;
+  attempts?: Attempt[];
+  operations?: OperationRecord[];
+  captured_amount?: string;
+  refunded_amount?: string;
+  token?: SavedCard;
+  charge_id?: string;
+  pg_code?: string;
 }

@@ -4,7 +4,10 @@
  * PSP would get an adapter of its own. Amounts are integer minor units (never floating point).
  */
 
-export type CardBrand = 'visa' | 'mastercard' | 'amex' | 'unknown';
+import type { CardBrand } from '../domain/card';
+import type { ChargeStatus } from '../domain/charge';
+
+export type { CardBrand, ChargeStatus };
 
 /** What a gateway tells about a card: never the PAN or the CVC. */
 export interface GatewayCard {
@@ -32,8 +35,6 @@ export interface RawCard {
   cvc: string;
   name: string;
 }
-
-export type ChargeStatus = 'succeeded' | 'authorized' | 'declined' | 'requires_action';
 
 export type DeclineCode =
   | 'generic_decline'

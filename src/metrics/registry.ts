@@ -9,7 +9,6 @@
  */
 import { timingSafeEqual, createHash } from 'node:crypto';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { z } from 'zod';
 
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry });
@@ -109,43 +108,7 @@ export async function exposition(sources: { name: string; url: string; token?: s
   return mergeExpositions(await registry.metrics(), upFamily, ...fetched.map((f) => f.text));
 }
 
-const envSchema = z.object({
-  TOKENPAY_METRICS_TOKEN: z.string().min(1).optional(),
-  TOKENPAY_WORKER_METRICS_URL: z.url().optional(),
-  TOKENPAY_WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
-  TOKENPAY_WORKER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
-  TOKENPAY_WORKER_SDK_METRICS_PORT: z.coerce.number().int().min(1).max(65535).default(9465),
-});
-
-export interface MetricsOptions {
-  /** Bearer token required on /metrics (API and worker) when set */
-  token?: string;
-  /** the worker's /metrics, appended to the API's */
-  workerUrl?: string;
-  /** where the worker serves /metrics; port 0 disables it (and the SDK's exporter) */
-  workerHost: string;
-  workerPort: number;
-  /** loopback port of the Temporal SDK's Prometheus exporter, read by the worker's /metrics */
-  sdkPort: number;
-}
-
-export function metricsOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): MetricsOptions {
-  const parsed = envSchema.safeParse(
-    Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')) as NodeJS.ProcessEnv,
-  );
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new Error(`Invalid metrics configuration: ${problems}`);
-  }
-  const e = parsed.data;
-  return {
-    ...(e.TOKENPAY_METRICS_TOKEN ? { token: e.TOKENPAY_METRICS_TOKEN } : {}),
-    ...(e.TOKENPAY_WORKER_METRICS_URL ? { workerUrl: e.TOKENPAY_WORKER_METRICS_URL } : {}),
-    workerHost: e.TOKENPAY_WORKER_METRICS_HOST,
-    workerPort: e.TOKENPAY_WORKER_METRICS_PORT,
-    sdkPort: e.TOKENPAY_WORKER_SDK_METRICS_PORT,
-  };
-}
+export type { MetricsOptions } from '../config';
 
 const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
 

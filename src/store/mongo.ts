@@ -5,9 +5,10 @@
  */
 import { MongoClient, type Collection, type Db } from 'mongodb';
 
+import type { CardBrand } from '../domain/card';
 import type { GatewayConfig } from '../domain/gateway-config';
 import type { PaymentRecord } from '../domain/payment';
-import { ensureWebhookIndexes } from '../webhooks/attempts';
+import { WEBHOOK_DELIVERIES_COLLECTION, type DeliveryAttemptDoc } from './webhook-deliveries';
 
 export interface MerchantDoc {
   _id: string;
@@ -33,7 +34,7 @@ export interface SavedCardDoc {
   /** the gateway's card-on-file reference */
   gateway_ref: string;
   fingerprint: string;
-  brand: string;
+  brand: CardBrand;
   bin: string;
   last4: string;
   exp_month: string;
@@ -75,6 +76,7 @@ export interface Collections {
   cards: Collection<SavedCardDoc>;
   wallets: Collection<WalletDoc>;
   idempotency: Collection<IdempotencyDoc>;
+  webhookDeliveries: Collection<DeliveryAttemptDoc>;
 }
 
 export function collections(db: Db): Collections {
@@ -85,6 +87,7 @@ export function collections(db: Db): Collections {
     cards: db.collection<SavedCardDoc>('cards'),
     wallets: db.collection<WalletDoc>('wallets'),
     idempotency: db.collection<IdempotencyDoc>('idempotency_keys'),
+    webhookDeliveries: db.collection<DeliveryAttemptDoc>(WEBHOOK_DELIVERIES_COLLECTION),
   };
 }
 
@@ -100,7 +103,10 @@ export async function ensureIndexes(db: Db): Promise<void> {
       { unique: true, name: 'card_fingerprint_unique' },
     ),
     c.cards.createIndex({ merchant_id: 1, customer_id: 1, last_used_at: -1 }, { name: 'customer_cards' }),
-    ensureWebhookIndexes(db),
+    c.webhookDeliveries.createIndex(
+      { merchant_id: 1, session_id: 1, at: 1 },
+      { name: 'merchant_session_at' },
+    ),
   ]);
 }
 

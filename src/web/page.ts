@@ -6,6 +6,7 @@
  * /static/checkout.js and looks in `#checkout-data` (a non-executed JSON block) and `data-*`
  * attributes for what it needs. Every dynamic value goes through `escapeHtml`.
  */
+import { BRAND_RULES, cvvLength, type CardBrand } from '../domain/card';
 import { escapeHtml as e, isSafeUrl, jsonForScriptBlock } from './html';
 import { interpolate, messagesFor, type MessageKey, type Messages } from './i18n';
 import type { CheckoutView, Language, OutcomeView, SavedCardView } from './view';
@@ -46,26 +47,14 @@ export function currencyLabel(currencyCode: string, language: Language): string 
   return currencyCode;
 }
 
-/** Only the last four digits of a masked card number ever reach the page. */
-function last4(masked: string): string {
-  const digits = masked.replace(/\D/g, '');
-  return digits.slice(-4);
+/** A brand key's display name in the page's language. */
+function brandName(brand: CardBrand, msg: Messages): string {
+  return msg[`brand_${brand}`];
 }
 
-function brandName(brand: string, msg: Messages): string {
-  const b = brand.toLowerCase();
-  if (b === 'visa') return msg.brand_visa;
-  if (b === 'mastercard' || b === 'master' || b === 'mc') return msg.brand_mastercard;
-  if (b === 'amex' || b === 'american_express' || b === 'american-express') return msg.brand_amex;
-  if (!b || b === 'unknown') return msg.brand_card;
-  return b.charAt(0).toUpperCase() + b.slice(1);
-}
-
-function brandKey(brand: string): string {
-  const b = brand.toLowerCase();
-  if (b === 'master' || b === 'mc') return 'mastercard';
-  if (b === 'american_express' || b === 'american-express') return 'amex';
-  return /^[a-z0-9_-]+$/.test(b) ? b : 'unknown';
+/** Only the last four digits of a card ever reach the page. */
+function last4(digits: string): string {
+  return digits.replace(/\D/g, '').slice(-4);
 }
 
 /** Escapes a template's text and puts already-safe HTML in place of `{placeholders}`. */
@@ -200,7 +189,7 @@ function renderSavedCards(cards: SavedCardView[], selected: number, msg: Message
   const items = cards
     .map((card, i) => {
       const brand = brandName(card.brand, msg);
-      const digits = last4(card.number);
+      const digits = last4(card.last4);
       const expiry = card.expiry;
       const checked = i === selected;
       const disabled = card.isExpired;
@@ -208,17 +197,17 @@ function renderSavedCards(cards: SavedCardView[], selected: number, msg: Message
         card.cvvRequired && !disabled
           ? `<div class="field saved-cvv" id="saved-cvv-field-${i}"${checked ? '' : ' hidden'}>
 <label class="field__label" for="saved-cvv-${i}">${e(msg.cvv)}</label>
-<input class="input input--short saved-cvv__input" id="saved-cvv-${i}" type="text" inputmode="numeric" autocomplete="cc-csc" dir="ltr" maxlength="${brandKey(card.brand) === 'amex' ? 4 : 3}" aria-describedby="saved-cvv-${i}-hint saved-cvv-${i}-error">
-<p class="field__hint" id="saved-cvv-${i}-hint">${e(brandKey(card.brand) === 'amex' ? msg.cvv_hint_amex : msg.cvv_hint)}</p>
+<input class="input input--short saved-cvv__input" id="saved-cvv-${i}" type="text" inputmode="numeric" autocomplete="cc-csc" dir="ltr" maxlength="${card.cvvLength}" aria-describedby="saved-cvv-${i}-hint saved-cvv-${i}-error">
+<p class="field__hint" id="saved-cvv-${i}-hint">${e(card.brand === 'amex' ? msg.cvv_hint_amex : msg.cvv_hint)}</p>
 <p class="field__error" id="saved-cvv-${i}-error"></p>
 </div>`
           : '';
       const srText = interpolate(msg.card_ending, { brand, last4: digits, expiry });
       return `<div class="choice choice--card${disabled ? ' choice--disabled' : ''}">
 <label class="choice__main">
-<input type="radio" name="source" value="${e(card.token)}" data-brand="${e(brandKey(card.brand))}" data-cvv-required="${card.cvvRequired && !disabled}" data-cvv-index="${i}"${card.pgCode ? ` data-pg-code="${e(card.pgCode)}"` : ''}${checked ? ' checked' : ''}${disabled ? ' disabled' : ''}>
+<input type="radio" name="source" value="${e(card.token)}" data-brand="${e(card.brand)}" data-cvv-length="${card.cvvLength}" data-cvv-required="${card.cvvRequired && !disabled}" data-cvv-index="${i}"${card.pgCode ? ` data-pg-code="${e(card.pgCode)}"` : ''}${checked ? ' checked' : ''}${disabled ? ' disabled' : ''}>
 <span class="choice__text">
-<span class="card-line" aria-hidden="true"><span class="card-brand card-brand--${e(brandKey(card.brand))}">${e(brand)}</span> <span class="card-meta"><bdi class="card-digits">**** ${e(digits)}</bdi> <span class="card-sep">·</span> <bdi class="card-expiry">${e(expiry)}</bdi></span></span>
+<span class="card-line" aria-hidden="true"><span class="card-brand card-brand--${e(card.brand)}">${e(brand)}</span> <span class="card-meta"><bdi class="card-digits">**** ${e(digits)}</bdi> <span class="card-sep">·</span> <bdi class="card-expiry">${e(expiry)}</bdi></span></span>
 <span class="visually-hidden">${e(srText)}</span>
 ${card.isPreferred ? `<span class="badge badge--preferred">${e(msg.preferred)}</span>` : ''}${disabled ? `<span class="badge badge--expired">${e(msg.expired)}</span>` : ''}
 </span>
@@ -362,6 +351,8 @@ export function renderCheckoutPage(view: CheckoutView): string {
     language: lang,
     merchantName: view.merchantName,
     messages: Object.fromEntries(SCRIPT_MESSAGE_KEYS.map((k) => [k, msg[k]])),
+    // the brand rules the script applies to a card number as it is typed (domain/card.ts)
+    cards: { brands: BRAND_RULES, unknownCvvLength: cvvLength('unknown') },
   };
 
   const body = payable

@@ -3,14 +3,19 @@
  * payment session; `renderCheckoutPage` turns it into HTML. It never carries a full PAN or a CVV.
  */
 
-export type Language = 'en' | 'ar';
+import type { CardBrand } from '../domain/card';
+import type { Language } from '../domain/language';
+
+export type { Language };
 
 export interface SavedCardView {
   token: string;
-  /** "visa" | "mastercard" | "amex" | anything else (shown capitalised). */
-  brand: string;
-  /** Masked, e.g. "**** 4242"; only the last 4 digits are ever rendered. */
-  number: string;
+  /** the brand key; the page shows its name in the page's language */
+  brand: CardBrand;
+  /** the last 4 digits: all of the number the page ever shows */
+  last4: string;
+  /** the brand's CVV length (domain/card.ts) */
+  cvvLength: number;
   /** "MM/YY", e.g. "01/39" */
   expiry: string;
   cvvRequired: boolean;

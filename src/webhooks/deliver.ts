@@ -4,9 +4,10 @@
  * 2xx → delivered; 429, 5xx, timeout, connection error → retryable; any other 4xx, a 3xx
  * (redirects are never followed) or an unusable URL → rejected, final.
  */
+import { deliveryOutcomeOf, type DeliveryOutcome } from '../domain/webhook';
 import type { SignedWebhookPayload } from './payload';
 
-export type DeliveryOutcome = 'delivered' | 'retryable' | 'rejected';
+export type { DeliveryOutcome };
 
 export interface DeliveryResult {
   outcome: DeliveryOutcome;
@@ -67,13 +68,13 @@ export async function deliverWebhookOnce(options: DeliverOptions): Promise<Deliv
     }
 
     const status = response.status;
-    if (status >= 200 && status < 300) {
+    const outcome = deliveryOutcomeOf(status);
+    if (outcome === 'delivered') {
       await response.body?.cancel().catch(() => undefined);
-      return { outcome: 'delivered', status, durationMs: elapsed() };
+      return { outcome, status, durationMs: elapsed() };
     }
     const snippet = await readSnippet(response);
     const error = `HTTP ${status}${snippet ? `: ${snippet}` : ''}`;
-    const outcome: DeliveryOutcome = status === 429 || status >= 500 ? 'retryable' : 'rejected';
     return { outcome, status, error, durationMs: elapsed() };
   } finally {
     clearTimeout(timer);

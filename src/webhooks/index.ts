@@ -1,4 +1,3 @@
 export * from './signature';
 export * from './payload';
 export * from './deliver';
-export * from './attempts';

@@ -3,8 +3,9 @@
  * payment. Pure: the caller supplies the event id and timestamp, so a retried delivery carries
  * exactly the same body and `event_id`.
  */
-import type { CardView, PaymentRecord, PaymentType } from '../domain/payment';
+import type { PaymentRecord, PaymentType } from '../domain/payment';
 import type { PaymentState } from '../domain/states';
+import { paymentCard, type CardObject } from '../ottu/card';
 import { signWebhook } from './signature';
 
 export type WebhookResult = 'success' | 'failed' | 'pending' | 'canceled' | 'error';
@@ -48,7 +49,7 @@ export type WebhookPayload = {
   customer_address_country?: string;
   customer_address_postal_code?: string;
   payment_type: PaymentType;
-  token?: CardView;
+  token?: CardObject;
   extra?: Record<string, unknown>;
   timestamp_utc: string;
   event_id: string;
@@ -88,7 +89,8 @@ export function buildWebhookPayload(record: PaymentRecord, event: WebhookEvent):
     customer_address_country: address?.country,
     customer_address_postal_code: address?.postal_code,
     payment_type: record.payment_type,
-    token: record.token,
+    // the event's own time decides is_expired, so every redelivery carries the same body
+    token: paymentCard(record, new Date(event.timestampUtc)),
     extra: record.extra,
     timestamp_utc: event.timestampUtc,
     event_id: event.eventId,

@@ -11,21 +11,17 @@ import type {
   AttemptResult,
   Attempt,
   CardSummary,
-  CardView,
   OperationKind,
   OperationRecord,
   PaymentType,
+  SavedCard,
 } from '../domain/payment';
+import type { Refusal } from '../domain/refusals';
 import type { PaymentState } from '../domain/states';
-
-export const TASK_QUEUE_DEFAULT = 'tokenpay';
 
 export const checkoutWorkflowId = (sessionId: string): string => `checkout-${sessionId}`;
 export const tokenChargeWorkflowId = (sessionId: string, n: number): string =>
   `token-charge-${sessionId}-${n}`;
-
-/** The webhook event of a payment reaching `state`: stable, so redeliveries share it. */
-export const paymentEventId = (sessionId: string, state: string): string => `${sessionId}.${state}`;
 
 export interface CheckoutInput {
   sessionId: string;
@@ -74,6 +70,7 @@ export interface TokenChargeInput {
   sessionId: string;
   merchantId: string;
   customerId: string;
+  paymentType: PaymentType;
   token: string;
   pgCode: string;
   cvcToken?: string;
@@ -86,17 +83,8 @@ export interface TokenChargeInput {
   idempotencyKey: string;
 }
 
-export type TokenRejection =
-  | 'token_not_found'
-  | 'token_locked'
-  | 'gateway_mismatch'
-  | 'card_expired'
-  | 'cvv_required'
-  | 'auto_debit_disabled';
-
 export type TokenChargeResult =
-  | { kind: 'charged'; charge: ChargeResult; card: CardView }
-  | { kind: 'rejected'; code: TokenRejection; message: string };
+  { kind: 'charged'; charge: ChargeResult; card: SavedCard } | { kind: 'rejected'; refusal: Refusal };
 
 export interface NextAction {
   type: 'redirect_to_url';
@@ -110,7 +98,7 @@ export interface AttemptOutcome {
   message: string;
   reference_number: string;
   decline_code?: string;
-  token?: CardView;
+  token?: SavedCard;
   next_action?: NextAction;
 }
 
@@ -132,7 +120,6 @@ export const statusQuery = defineQuery<CheckoutStatus>('status');
 
 export const operationsWorkflowId = (sessionId: string): string => `operations-${sessionId}`;
 export const webhookWorkflowId = (eventId: string): string => `webhook-${eventId}`;
-export const operationEventId = (sessionId: string, n: number): string => `${sessionId}.operation.${n}`;
 
 export interface OperationRequest {
   operation: OperationKind;

@@ -15,12 +15,13 @@ import {
 } from '@temporalio/workflow';
 
 import type { PaymentForOperations } from '../activities/types';
-import { formatMinorUnits, MoneyFormatError, parseMinorUnits } from '../domain/money';
+import { referenceNumber } from '../domain/checkout';
+import { decideOperation } from '../domain/operations';
 import type { OperationRecord } from '../domain/payment';
-import type { PaymentState } from '../domain/states';
+import { refusal } from '../domain/refusals';
+import { operationEventId } from '../domain/webhook';
 import { gatewayActivities, storeActivities } from './activities';
 import {
-  operationEventId,
   paymentOperationUpdate,
   recordedOutcome,
   type OperationOutcome,
@@ -28,6 +29,7 @@ import {
   type PaymentOperationsInput,
 } from './definitions';
 import { notifyMerchant, workflowNowIso } from './notify';
+import { refuse } from './refusals';
 
 const IDLE = '1 minute';
 
@@ -50,25 +52,24 @@ export async function PaymentOperationsWorkflow(input: PaymentOperationsInput): 
     // recorded result, even in a later run of this workflow: the record is in MongoDB.
     const done = request.requestKey && p.operations.find((o) => o.request_key === request.requestKey);
     if (done) return recordedOutcome(done, p.state);
-    const check = decide(p, request);
-    if ('refusal' in check) throw ApplicationFailure.nonRetryable(check.refusal, 'OperationRefused');
+    const check = decideOperation(p, request);
+    if ('refusal' in check) throw refuse(check.refusal);
 
     const n = p.operations.length + 1;
-    const reference = `OP${uuid4().replace(/-/g, '').slice(0, 14).toUpperCase()}`;
+    const reference = referenceNumber(uuid4(), 'OP');
     let gatewayReference: string;
     try {
       ({ gatewayReference } = await gatewayActivities.gatewayOperation({
         chargeId: p.chargeId!,
-        kind: request.operation as 'refund' | 'capture' | 'void',
+        kind: check.operation,
         ...(check.amount ? { amount: check.amount } : {}),
         currency: p.currencyCode,
         idempotencyKey: `${p.sessionId}:operation:${n}`,
       }));
     } catch (error) {
       if (error instanceof ActivityFailure && error.cause instanceof ApplicationFailure) {
-        throw ApplicationFailure.nonRetryable(
-          `The gateway refused the ${request.operation}: ${error.cause.message}`,
-          'OperationRefused',
+        throw refuse(
+          refusal('gateway_refused_operation', { operation: check.operation, reason: error.cause.message }),
         );
       }
       throw error;
@@ -128,62 +129,4 @@ export async function PaymentOperationsWorkflow(input: PaymentOperationsInput): 
     if (!busy && allHandlersFinished()) break;
   }
   await condition(allHandlersFinished);
-}
-
-type Decision =
-  | { refusal: string }
-  | { amount?: string; next: Pick<PaymentForOperations, 'state' | 'capturedAmount' | 'refundedAmount'> };
-
-/** The rules of §1.6, on exact money. */
-function decide(p: PaymentForOperations, request: OperationRequest): Decision {
-  const money = (value: string): bigint => parseMinorUnits(value, p.currencyCode);
-  const fmt = (minor: bigint): string => formatMinorUnits(minor, p.currencyCode);
-  if (!p.chargeId) return { refusal: `There is no charge to ${request.operation} on this payment.` };
-  let requested: bigint | undefined;
-  try {
-    requested = request.amount === undefined ? undefined : money(request.amount);
-  } catch (error) {
-    if (error instanceof MoneyFormatError) return { refusal: error.message };
-    throw error;
-  }
-  if (requested !== undefined && requested <= 0n) return { refusal: 'The amount must be greater than 0.' };
-  const captured = money(p.capturedAmount);
-  const refunded = money(p.refundedAmount);
-  const same = { capturedAmount: p.capturedAmount, refundedAmount: p.refundedAmount };
-
-  switch (request.operation) {
-    case 'refund': {
-      if (p.state !== 'paid')
-        return { refusal: `Only a paid payment can be refunded; this one is ${p.state}.` };
-      const remaining = captured - refunded;
-      const amount = requested ?? remaining;
-      if (amount > remaining)
-        return { refusal: `The refund exceeds what remains refundable (${fmt(remaining)}).` };
-      const total = refunded + amount;
-      const state: PaymentState = total === captured ? 'refunded' : 'paid';
-      return {
-        amount: fmt(amount),
-        next: { state, capturedAmount: p.capturedAmount, refundedAmount: fmt(total) },
-      };
-    }
-    case 'capture': {
-      if (p.state !== 'authorized')
-        return { refusal: `Only an authorized payment can be captured; this one is ${p.state}.` };
-      const authorized = money(p.amount);
-      const amount = requested ?? authorized;
-      if (amount > authorized)
-        return { refusal: `The capture exceeds the authorized amount (${fmt(authorized)}).` };
-      return {
-        amount: fmt(amount),
-        next: { state: 'paid', capturedAmount: fmt(amount), refundedAmount: p.refundedAmount },
-      };
-    }
-    case 'void':
-      if (p.state !== 'authorized')
-        return { refusal: `Only an authorized payment can be voided; this one is ${p.state}.` };
-      if (requested !== undefined) return { refusal: 'A void takes no amount.' };
-      return { next: { state: 'voided', ...same } };
-    default:
-      return { refusal: `${request.operation} applies only to an open payment.` };
-  }
 }

@@ -6,6 +6,7 @@
 import { ActivityFailure, ApplicationFailure, log, proxyActivities } from '@temporalio/workflow';
 
 import type { Activities } from '../activities';
+import { ActivityFailureType } from '../domain/activity-failures';
 import type { WebhookEventInput } from '../activities/types';
 
 const { deliverWebhook } = proxyActivities<Activities>({
@@ -15,7 +16,7 @@ const { deliverWebhook } = proxyActivities<Activities>({
     initialInterval: '1 second',
     backoffCoefficient: 2,
     maximumInterval: '30 minutes',
-    nonRetryableErrorTypes: ['WebhookRejected', 'WebhookOrphan'],
+    nonRetryableErrorTypes: [ActivityFailureType.WebhookRejected, ActivityFailureType.WebhookOrphan],
   },
 });
 
@@ -27,7 +28,8 @@ export async function WebhookDeliveryWorkflow(event: WebhookEventInput): Promise
     return 'delivered';
   } catch (error) {
     if (error instanceof ActivityFailure) {
-      const rejected = error.cause instanceof ApplicationFailure && error.cause.type === 'WebhookRejected';
+      const rejected =
+        error.cause instanceof ApplicationFailure && error.cause.type === ActivityFailureType.WebhookRejected;
       log.warn('Webhook not delivered', { eventId: event.eventId, rejected });
       return rejected ? 'rejected' : 'gave_up';
     }

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HttpGateway } from '../../src/gateway/http-gateway';
 import { GatewayRejectedError, GatewayUnavailableError } from '../../src/gateway/port';
-import { CARDS, rejectionOf, startHarness, type Harness } from './helpers';
+import { CARDS, rejectionOf, startHarness, type Harness } from '../dev/gateway-simulator/helpers';
 
 let h: Harness;
 

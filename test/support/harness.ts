@@ -9,13 +9,14 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 
 import { createActivities } from '../../src/activities';
-import { encryptedDataConverterFromEnv } from '../../src/codec/data-converter';
+import { createDataConverter } from '../../src/codec/data-converter';
 import { loadConfig, DEV_DEFAULTS, type AppConfig } from '../../src/config';
 import { freePort } from '../../src/dev/process';
 import { HttpGateway } from '../../src/gateway/http-gateway';
-import { startSimulator } from '../../src/gateway/simulator';
-import { TEST_CARD_NUMBERS } from '../../src/gateway/simulator/cards';
+import { startSimulator } from '../../src/dev/gateway-simulator';
+import { TEST_CARD_NUMBERS } from '../../src/dev/gateway-simulator/cards';
 import { createLogger } from '../../src/logger';
+import { createStore, type Store } from '../../src/store';
 import { collections, connectMongo, type Collections, type Mongo } from '../../src/store/mongo';
 import { startApi, type ApiHandle } from '../../src/server';
 import { workflowSource } from '../../src/worker';
@@ -35,7 +36,9 @@ export interface Harness {
   baseUrl: string;
   simulatorUrl: string;
   mongo: Mongo;
+  /** raw collections, for tests that look at what was stored */
   collections: Collections;
+  store: Store;
   temporal: Client;
   logs: string[];
   request<T = any>(method: string, path: string, options?: RequestOptions): Promise<HttpResult<T>>;
@@ -120,12 +123,13 @@ export async function startHarness(
   });
   const mongo = await connectMongo(config.mongoUri);
   const c = collections(mongo.db);
+  const store = createStore(mongo.db);
   const api = await startApi(config, logger);
   const connection = await Connection.connect({ address: config.temporal.address });
   const temporal = new Client({
     connection,
     namespace: config.temporal.namespace,
-    dataConverter: encryptedDataConverterFromEnv(),
+    dataConverter: createDataConverter(config.codec.keys),
   });
 
   const startWorker = async (): Promise<{
@@ -138,11 +142,10 @@ export async function startHarness(
       connection: nativeConnection,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
-      dataConverter: encryptedDataConverterFromEnv(),
-      ...workflowSource(),
+      dataConverter: createDataConverter(config.codec.keys),
+      ...workflowSource(config.workflowBundle),
       activities: createActivities({
-        db: mongo.db,
-        collections: c,
+        store,
         gateway: new HttpGateway({ baseUrl: simulator.url, timeoutMs: config.gateway.timeoutMs }),
       }),
     });
@@ -181,6 +184,7 @@ export async function startHarness(
     simulatorUrl: simulator.url,
     mongo,
     collections: c,
+    store,
     temporal,
     logs,
     request,

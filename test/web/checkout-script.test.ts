@@ -1,22 +1,28 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import vm from 'node:vm';
+import { BRAND_RULES, cvvLength } from '../../src/domain/card';
+import * as script from '../../src/web/static/checkout';
 import {
   classifyResponse,
-  detectBrand,
   formatExpiry,
-  formatNumber,
   luhn,
   mapFieldErrors,
   parseExpiry,
   toLatinDigits,
-  validateCard,
   validateCvv,
 } from '../../src/web/static/checkout';
+import { detectBrand as domainDetect } from '../../src/domain/card';
 import { renderCheckoutPage } from '../../src/web/page';
 import { staticDir } from '../../src/web/static';
 
 const SCRIPT = path.join(staticDir, 'checkout.js');
+/** The card rules the page renders for the script (no copy of them lives in the script). */
+const CARDS = { brands: BRAND_RULES as script.BrandRule[], unknownCvvLength: cvvLength('unknown') };
+const detectBrand = (number: string) => script.detectBrand(number, CARDS.brands);
+const formatNumber = (value: string) => script.formatNumber(value, CARDS.brands);
+const validateCard = (input: script.CardInput, now?: Date) => script.validateCard(input, CARDS, now);
+const CVV = { visa: 3, mastercard: 3, amex: 4, unknown: 3 } as const;
 const NOW = new Date(2025, 5, 15); // 15 June 2025, local time
 
 describe('checkout.js as a browser script', () => {
@@ -26,6 +32,23 @@ describe('checkout.js as a browser script', () => {
     const sandbox: Record<string, unknown> = {};
     expect(() => vm.runInNewContext(source, sandbox)).not.toThrow();
     expect(Object.keys(sandbox)).toEqual([]);
+  });
+
+  it('applies the rules the page renders: it agrees with the server on every test card and prefix', () => {
+    const numbers = [
+      '4242424242424242',
+      '5123450000000008',
+      '2223003122003222',
+      '378282246310005',
+      '371449635398431',
+      '6011111111111117',
+      '3530111333300000',
+    ];
+    for (const n of numbers) expect(detectBrand(n) ?? 'unknown').toBe(domainDetect(n));
+    for (let prefix = 0; prefix < 10_000; prefix += 7) {
+      const n = `${String(prefix).padStart(4, '0')}000000000000`;
+      expect(detectBrand(n) ?? 'unknown').toBe(domainDetect(n));
+    }
   });
 
   it('exports its helpers through module.exports under Node', () => {
@@ -158,14 +181,18 @@ describe('expiry', () => {
 
 describe('validateCvv', () => {
   it('wants 3 digits, 4 for Amex', () => {
-    expect(validateCvv('123', 'visa')).toBeNull();
-    expect(validateCvv('123', null)).toBeNull();
-    expect(validateCvv('1234', 'amex')).toBeNull();
-    expect(validateCvv('', 'visa')).toBe('err_cvv_required');
-    expect(validateCvv('12', 'visa')).toBe('err_cvv_length_3');
-    expect(validateCvv('1234', 'mastercard')).toBe('err_cvv_length_3');
-    expect(validateCvv('123', 'amex')).toBe('err_cvv_length_4');
-    expect(validateCvv('12a', 'visa')).toBe('err_cvv_length_3');
+    // the lengths come from the server's rules: the same as the domain's
+    for (const brand of ['visa', 'mastercard', 'amex', 'unknown'] as const) {
+      expect(cvvLength(brand)).toBe(CVV[brand]);
+    }
+    expect(validateCvv('123', CVV.visa)).toBeNull();
+    expect(validateCvv('123', CVV.unknown)).toBeNull();
+    expect(validateCvv('1234', CVV.amex)).toBeNull();
+    expect(validateCvv('', CVV.visa)).toBe('err_cvv_required');
+    expect(validateCvv('12', CVV.visa)).toBe('err_cvv_length_3');
+    expect(validateCvv('1234', CVV.mastercard)).toBe('err_cvv_length_3');
+    expect(validateCvv('123', CVV.amex)).toBe('err_cvv_length_4');
+    expect(validateCvv('12a', CVV.visa)).toBe('err_cvv_length_3');
   });
 });
 

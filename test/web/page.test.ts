@@ -4,13 +4,16 @@ import { escapeHtml, isSafeUrl, jsonForScriptBlock } from '../../src/web/html';
 import { dictionaries } from '../../src/web/i18n';
 import { currencyLabel, formatAmount, renderCheckoutPage, renderNotFoundPage } from '../../src/web/page';
 import { staticDir } from '../../src/web/static';
+import { cvvLength, type CardBrand } from '../../src/domain/card';
 import type { CheckoutView, SavedCardView } from '../../src/web/view';
 
 function card(overrides: Partial<SavedCardView>): SavedCardView {
   return {
     token: 'tok_default',
     brand: 'visa',
-    number: '**** 4242',
+    last4: '4242',
+    // as the checkout route computes it from the brand (domain/card.ts)
+    cvvLength: cvvLength(overrides.brand ?? 'visa'),
     expiry: '01/39',
     cvvRequired: true,
     isExpired: false,
@@ -128,7 +131,7 @@ describe('renderCheckoutPage', () => {
           { code: 'a"b', name: HOSTILE, canSaveCard: true },
           { code: 'c', name: 'Other', canSaveCard: false },
         ],
-        savedCards: [card({ token: 'tok_"><script>', brand: '<b>' })],
+        savedCards: [card({ token: 'tok_"><script>', brand: '<b>' as CardBrand })],
       }),
     );
     expect(html).not.toContain('<script>alert');
@@ -268,13 +271,13 @@ describe('renderCheckoutPage', () => {
       card({
         token: 'tok_mc',
         brand: 'mastercard',
-        number: '**** 0008',
+        last4: '0008',
         expiry: '05/31',
         cvvRequired: false,
       }),
-      card({ token: 'tok_old', brand: 'visa', number: '**** 1111', expiry: '01/20', isExpired: true }),
-      card({ token: 'tok_visa', brand: 'visa', number: '**** 4242', expiry: '01/39', isPreferred: true }),
-      card({ token: 'tok_amex', brand: 'amex', number: '**** 0005', expiry: '12/30', cvvRequired: true }),
+      card({ token: 'tok_old', brand: 'visa', last4: '1111', expiry: '01/20', isExpired: true }),
+      card({ token: 'tok_visa', brand: 'visa', last4: '4242', expiry: '01/39', isPreferred: true }),
+      card({ token: 'tok_amex', brand: 'amex', last4: '0005', expiry: '12/30', cvvRequired: true }),
     ];
     const html = renderCheckoutPage(view({ savedCards: cards }));
 
@@ -300,7 +303,7 @@ describe('renderCheckoutPage', () => {
       );
       expect(html).toContain('Visa ending in 4242, expires 01/39');
       // even if the API handed over more digits, only the last four are rendered
-      const leaky = renderCheckoutPage(view({ savedCards: [card({ number: '424242******4242' })] }));
+      const leaky = renderCheckoutPage(view({ savedCards: [card({ last4: '424242******4242' })] }));
       expect(leaky).not.toContain('424242');
       expect(leaky).toContain('**** 4242');
     });

@@ -7,11 +7,13 @@
  */
 import { z } from 'zod';
 
-import type { CardView, OperationRecord, PaymentRecord } from '../../domain/payment';
+import type { OperationRecord, PaymentRecord } from '../../domain/payment';
+import type { CardObject } from '../../ottu/card';
 import { PAYMENT_STATES } from '../../domain/states';
 import type { GatewayConfig } from '../../domain/gateway-config';
 import type { NewMerchant } from '../../store/merchants';
-import type { AttemptOutcome, OperationOutcome } from '../../workflows/definitions';
+import type { OperationOutcome } from '../../workflows/definitions';
+import type { SubmitResponse } from '../submit-routes';
 import type { SignedWebhookPayload } from '../../webhooks';
 import { currencyCodeSchema } from '../../domain/schemas';
 
@@ -294,10 +296,10 @@ type PaymentResponseKeys =
   | 'payment_methods';
 export type SchemaTypeChecks = [
   Same<keyof z.output<typeof paymentSchema>, PaymentResponseKeys>,
-  Matches<typeof cardSchema, CardView>,
+  Matches<typeof cardSchema, CardObject>,
   Matches<typeof operationRecordSchema, OperationRecord>,
   Matches<typeof newMerchantSchema, NewMerchant>,
-  Matches<typeof submitResultSchema, AttemptOutcome & { redirect_url?: string }>,
+  Matches<typeof submitResultSchema, SubmitResponse>,
   Matches<
     typeof operationResultSchema,
     OperationOutcome & { session_id: string; order_no?: string; currency_code: string }

@@ -4,6 +4,21 @@
  */
 export type Brand = 'visa' | 'mastercard' | 'amex';
 
+/** A brand's rule as the server renders it (domain/card.ts BrandRule). */
+export interface BrandRule {
+  brand: Brand;
+  patterns: (number | [number, number])[];
+  lengths: number[];
+  gaps: number[];
+  cvvLength: number;
+}
+
+/** The card rules in #checkout-data: the brands' rules and the CVV length of other cards. */
+export interface CardRules {
+  brands: readonly BrandRule[];
+  unknownCvvLength: number;
+}
+
 export interface CardInput {
   name: string;
   number: string;
@@ -37,13 +52,14 @@ export type ResponseAction =
 export function toLatinDigits(value: unknown): string;
 export function digitsOnly(value: unknown): string;
 export function luhn(number: string): boolean;
-export function detectBrand(number: string): Brand | null;
-export function formatNumber(value: string): string;
+export function ruleFor(number: string, rules: readonly BrandRule[]): BrandRule | null;
+export function detectBrand(number: string, rules: readonly BrandRule[]): Brand | null;
+export function formatNumber(value: string, rules: readonly BrandRule[]): string;
 export function formatExpiry(value: string): string;
 export function parseExpiry(value: string): { month: string; year: string } | null;
 export function isExpiryInFuture(month: string, year: string, now: Date): boolean;
-export function validateCvv(cvv: string, brand: string | null): string | null;
-export function validateCard(input: CardInput, now?: Date): CardValidation;
+export function validateCvv(cvv: string, length: number): string | null;
+export function validateCard(input: CardInput, cards: CardRules, now?: Date): CardValidation;
 export function mapFieldErrors(body: unknown): FieldErrors;
 export function classifyResponse(status: number, body: unknown): ResponseAction;
 export function isSafeUrl(url: unknown, base?: string): boolean;

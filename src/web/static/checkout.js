@@ -53,45 +53,55 @@
   }
 
   /**
-   * 'visa' (4), 'mastercard' (51–55, 2221–2720), 'amex' (34, 37), or null while unknown or for
-   * other networks.
+   * Card brand rules come from the server (domain/card.ts, rendered into #checkout-data): for
+   * each brand its number prefixes (`4`, or a range such as `[51, 55]`), lengths, digit groups
+   * and CVV length. The page keeps no copy of them; these helpers only apply them.
    */
-  function detectBrand(number) {
+
+  /** True once the digits typed so far begin with the whole pattern. */
+  function matchesPattern(digits, pattern) {
+    if (typeof pattern === 'number') return digits.indexOf(String(pattern)) === 0;
+    var width = String(pattern[0]).length;
+    if (digits.length < width) return false;
+    var prefix = Number(digits.slice(0, width));
+    return prefix >= pattern[0] && prefix <= pattern[1];
+  }
+
+  /** The rule of the brand the number begins with, or null while unknown or for other networks. */
+  function ruleFor(number, rules) {
     var d = digitsOnly(number);
-    if (/^4/.test(d)) return 'visa';
-    if (/^3[47]/.test(d)) return 'amex';
-    if (/^5[1-5]/.test(d)) return 'mastercard';
-    if (/^2[3-6]/.test(d)) return 'mastercard';
-    if (d.length >= 4) {
-      var p = Number(d.slice(0, 4));
-      if (p >= 2221 && p <= 2720) return 'mastercard';
+    var list = rules || [];
+    for (var i = 0; i < list.length; i++) {
+      for (var j = 0; j < list[i].patterns.length; j++) {
+        if (matchesPattern(d, list[i].patterns[j])) return list[i];
+      }
     }
     return null;
   }
 
-  var BRAND_LENGTHS = {
-    visa: [13, 16, 19],
-    mastercard: [16],
-    amex: [15],
-  };
-
-  function maxLengthFor(brand) {
-    return brand === 'amex' ? 15 : brand === 'mastercard' ? 16 : 19;
+  function detectBrand(number, rules) {
+    var rule = ruleFor(number, rules);
+    return rule ? rule.brand : null;
   }
 
-  function cvvLengthFor(brand) {
-    return brand === 'amex' ? 4 : 3;
-  }
+  var ANY_LENGTH = { min: 12, max: 19 };
 
-  /** Groups digits as typed: Amex 4-6-5, everything else 4-4-4-4(-3). Drops non-digits. */
-  function formatNumber(value) {
-    var brand = detectBrand(value);
-    var d = digitsOnly(value).slice(0, maxLengthFor(brand));
-    if (brand === 'amex') {
-      return [d.slice(0, 4), d.slice(4, 10), d.slice(10, 15)].filter(Boolean).join(' ');
-    }
-    var groups = d.match(/\d{1,4}/g);
-    return groups ? groups.join(' ') : '';
+  /** Groups digits as typed at the brand's gaps (Amex 4-6-5), 4 by 4 otherwise. Drops non-digits. */
+  function formatNumber(value, rules) {
+    var rule = ruleFor(value, rules);
+    var max = rule ? Math.max.apply(null, rule.lengths) : ANY_LENGTH.max;
+    var d = digitsOnly(value).slice(0, max);
+    var gaps = rule ? rule.gaps.slice() : [4, 8, 12];
+    // past the last gap, groups keep the last group's width (a 19-digit Visa: 4-4-4-4-3)
+    var step = gaps.length > 1 ? gaps[gaps.length - 1] - gaps[gaps.length - 2] : 4;
+    while (gaps[gaps.length - 1] + step < d.length) gaps.push(gaps[gaps.length - 1] + step);
+    var groups = [];
+    var from = 0;
+    gaps.concat([d.length]).forEach(function (to) {
+      if (to > from && from < d.length) groups.push(d.slice(from, Math.min(to, d.length)));
+      from = to;
+    });
+    return groups.join(' ');
   }
 
   /** Formats an expiry field as typed: "4" → "04", "042" → "04/2", "1/39" → "01/39". */
@@ -138,21 +148,22 @@
     return y > ny || (y === ny && m >= nm);
   }
 
-  /** Returns an error message key, or null. */
-  function validateCvv(cvv, brand) {
+  /** Returns an error message key, or null. `length` is the card brand's CVV length. */
+  function validateCvv(cvv, length) {
     var d = toLatinDigits(cvv).trim();
     if (!d) return 'err_cvv_required';
-    var len = cvvLengthFor(brand);
+    var len = length;
     if (!/^\d+$/.test(d) || d.length !== len) return len === 4 ? 'err_cvv_length_4' : 'err_cvv_length_3';
     return null;
   }
 
   /**
-   * Validates a new card. `input`: {name, number, expiry ("MM/YY"), cvv}. Returns
-   * {valid, brand, errors: {name?, number?, expiry?, cvv?} (message keys), card} where `card` is
-   * the submit payload's `card` object (number as digits only, expiry_month "MM", expiry_year "YY").
+   * Validates a new card. `input`: {name, number, expiry ("MM/YY"), cvv}; `cards`: the brand rules
+   * and the CVV length of other cards. Returns {valid, brand, errors: {name?, number?, expiry?,
+   * cvv?} (message keys), card} where `card` is the submit payload's `card` object (number as
+   * digits only, expiry_month "MM", expiry_year "YY").
    */
-  function validateCard(input, now) {
+  function validateCard(input, cards, now) {
     var at = now || new Date();
     var errors = {};
     var name = String((input && input.name) || '')
@@ -160,7 +171,8 @@
       .trim();
     var number = digitsOnly(input && input.number);
     var rawNumber = toLatinDigits((input && input.number) || '').replace(/[\s-]/g, '');
-    var brand = detectBrand(number);
+    var rule = ruleFor(number, cards.brands);
+    var brand = rule ? rule.brand : null;
     var expiry = parseExpiry((input && input.expiry) || '');
     var cvv = toLatinDigits((input && input.cvv) || '').trim();
 
@@ -169,7 +181,7 @@
     if (!rawNumber) errors.number = 'err_number_required';
     else if (/\D/.test(rawNumber)) errors.number = 'err_number_invalid';
     else {
-      var lengths = (brand && BRAND_LENGTHS[brand]) || null;
+      var lengths = rule ? rule.lengths : null;
       var okLength = lengths
         ? lengths.indexOf(number.length) !== -1
         : number.length >= 12 && number.length <= 19;
@@ -182,7 +194,7 @@
     else if (!expiry) errors.expiry = 'err_expiry_invalid';
     else if (!isExpiryInFuture(expiry.month, expiry.year, at)) errors.expiry = 'err_expiry_past';
 
-    var cvvError = validateCvv(cvv, brand);
+    var cvvError = validateCvv(cvv, rule ? rule.cvvLength : cards.unknownCvvLength);
     if (cvvError) errors.cvv = cvvError;
 
     return {
@@ -321,6 +333,7 @@
     digitsOnly: digitsOnly,
     luhn: luhn,
     detectBrand: detectBrand,
+    ruleFor: ruleFor,
     formatNumber: formatNumber,
     formatExpiry: formatExpiry,
     parseExpiry: parseExpiry,
@@ -357,6 +370,7 @@
       return;
     }
     var messages = data.messages || {};
+    var cards = data.cards || { brands: [], unknownCvvLength: 3 };
     function t(key, vars) {
       return interpolate(messages[key] || key, vars || {});
     }
@@ -488,15 +502,20 @@
     }
 
     function updateBrand() {
-      var brand = detectBrand(inputs.number.value);
+      var rule = ruleFor(inputs.number.value, cards.brands);
+      var brand = rule ? rule.brand : null;
       if (brandBadge) {
         brandBadge.textContent = brand ? t('brand_' + brand) : '';
         brandBadge.className = 'brand-badge' + (brand ? ' brand-badge--' + brand : '');
       }
       if (inputs.cvv) {
-        var len = brand ? cvvLengthFor(brand) : 4;
+        // until the brand is known, the longest code any brand has may be typed
+        var longest = cards.brands.reduce(function (max, r) {
+          return Math.max(max, r.cvvLength);
+        }, cards.unknownCvvLength);
+        var len = rule ? rule.cvvLength : longest;
         inputs.cvv.maxLength = len;
-        inputs.cvv.placeholder = brand === 'amex' ? '••••' : '•••';
+        inputs.cvv.placeholder = new Array((rule ? rule.cvvLength : cards.unknownCvvLength) + 1).join('•');
         if (inputs.cvv.value.length > len) inputs.cvv.value = inputs.cvv.value.slice(0, len);
       }
       if (cvvHint) cvvHint.textContent = t(brand === 'amex' ? 'cvv_hint_amex' : 'cvv_hint');
@@ -504,7 +523,9 @@
 
     if (inputs.number) {
       inputs.number.addEventListener('input', function () {
-        reformat(inputs.number, formatNumber);
+        reformat(inputs.number, function (value) {
+          return formatNumber(value, cards.brands);
+        });
         updateBrand();
         setFieldError('cc-number', '');
       });
@@ -577,7 +598,7 @@
         if (source.getAttribute('data-cvv-required') === 'true') {
           var input = savedCvvInput(source);
           var cvv = input ? digitsOnly(input.value) : '';
-          var err = validateCvv(cvv, source.getAttribute('data-brand'));
+          var err = validateCvv(cvv, Number(source.getAttribute('data-cvv-length')));
           if (err) {
             setFieldError(input.id, t(err));
             return null;
@@ -590,12 +611,15 @@
         setStatus(t('err_select_card'), 'error');
         return null;
       }
-      var result = validateCard({
-        name: inputs.name.value,
-        number: inputs.number.value,
-        expiry: inputs.expiry.value,
-        cvv: inputs.cvv.value,
-      });
+      var result = validateCard(
+        {
+          name: inputs.name.value,
+          number: inputs.number.value,
+          expiry: inputs.expiry.value,
+          cvv: inputs.cvv.value,
+        },
+        cards,
+      );
       if (!result.valid) {
         if (result.errors.name) setFieldError('cc-name', t(result.errors.name));
         if (result.errors.number) setFieldError('cc-number', t(result.errors.number));

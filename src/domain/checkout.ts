@@ -1,0 +1,181 @@
+/**
+ * The rules of a checkout session: who may attempt a payment and when, whether a card is kept on
+ * file, what a gateway's answer makes of an attempt and of the session, and when a merchant may
+ * close it. The API's pre-checks and CheckoutWorkflow both decide with these functions.
+ */
+import { isApproved, type ChargeAnswer } from './charge';
+import { declineMessage, statusMessage } from './decline-messages';
+import type { GatewayConfig } from './gateway-config';
+import type { Attempt, OperationKind, PaymentType } from './payment';
+import { refusal, type Refusal } from './refusals';
+import { isPayable, type PaymentState } from './states';
+
+/** May a payment be attempted on this session at `now` (epoch ms)? */
+export function payabilityRefusal(
+  session: { state: PaymentState; expiresAt: string },
+  now: number,
+): Refusal | undefined {
+  if (!isPayable(session.state)) return refusal('not_payable', { state: session.state });
+  if (now >= Date.parse(session.expiresAt)) return refusal('not_payable', { state: 'expired' });
+  return undefined;
+}
+
+export interface AttemptContext {
+  state: PaymentState;
+  expiresAt: string;
+  customerId?: string;
+  gateways: readonly GatewayConfig[];
+  /** attempts already made (each reached the gateway) */
+  attemptsMade: number;
+  /** an attempt is running or waits for 3-D Secure */
+  busy: boolean;
+}
+
+/** Everything that refuses an attempt before any card is looked at, in the order it is told. */
+export function attemptRefusal(
+  session: AttemptContext,
+  attempt: { pgCode: string; method: 'card' | 'token' },
+  now: number,
+): Refusal | undefined {
+  const closed = payabilityRefusal(session, now);
+  if (closed) return closed;
+  if (session.busy) return refusal('attempt_in_progress');
+  const config = session.gateways.find((g) => g.pg_code === attempt.pgCode);
+  if (!config) return refusal('payment_method_unavailable');
+  if (session.attemptsMade >= config.max_attempts) return refusal('attempts_exhausted');
+  if (attempt.method === 'token' && !session.customerId) return refusal('token_not_found');
+  return undefined;
+}
+
+/** save_card and auto_debit links exist to store the card: the link itself is the consent. */
+export function consentsToStoreCard(paymentType: PaymentType, saveCardRequested: boolean): boolean {
+  return saveCardRequested || paymentType === 'save_card' || paymentType === 'auto_debit';
+}
+
+/** Is the card of a new-card attempt to be kept on file (asked for, a customer, allowed)? */
+export function shouldStoreCard(input: {
+  paymentType: PaymentType;
+  saveCardRequested: boolean;
+  customerId?: string;
+  config: Pick<GatewayConfig, 'tokenization_enabled'>;
+}): boolean {
+  return (
+    !!input.customerId &&
+    input.config.tokenization_enabled &&
+    consentsToStoreCard(input.paymentType, input.saveCardRequested)
+  );
+}
+
+/** A reference the customer and merchant can quote: a prefix and 14 hex digits of a UUID. */
+export function referenceNumber(uuid: string, prefix: 'TP' | 'OP' = 'TP'): string {
+  return `${prefix}${uuid.replace(/-/g, '').slice(0, 14).toUpperCase()}`;
+}
+
+/** An attempt that reached the gateway and waits for its answer. */
+export function pendingAttempt(input: {
+  referenceNumber: string;
+  pgCode: string;
+  method: 'card' | 'token';
+  createdAt: string;
+}): Attempt {
+  return {
+    reference_number: input.referenceNumber,
+    result: 'pending',
+    message: 'Processing.',
+    pg_code: input.pgCode,
+    created_at: input.createdAt,
+    payment_method: input.method,
+  };
+}
+
+/** The gateway wants the customer to authenticate (3-D Secure): the attempt waits for it. */
+export function challengedAttempt(attempt: Attempt, chargeId: string): Attempt {
+  return { ...attempt, charge_id: chargeId, message: statusMessage('authentication_required') };
+}
+
+/** The customer never completed 3-D Secure and the gateway never decided: nothing was charged. */
+export function abandonedAttempt(attempt: Attempt): Attempt {
+  return {
+    ...attempt,
+    result: 'failed',
+    message: declineMessage('authentication_abandoned'),
+    decline_code: 'authentication_abandoned',
+  };
+}
+
+export interface Settlement {
+  attempt: Attempt;
+  /** the session's state once this answer is applied */
+  next: PaymentState;
+}
+
+/**
+ * A final gateway answer (approved or declined, not requires_action) applied to an attempt: the
+ * settled attempt and the state the session moves to. `attemptsMade` counts this attempt.
+ */
+export function settleAttempt(
+  attempt: Attempt,
+  answer: ChargeAnswer,
+  limits: { attemptsMade: number; maxAttempts: number },
+): Settlement {
+  if (isApproved(answer.status)) {
+    return {
+      attempt: {
+        ...attempt,
+        result: 'success',
+        message: statusMessage('success'),
+        charge_id: answer.chargeId,
+      },
+      next: answer.status === 'authorized' ? 'authorized' : 'paid',
+    };
+  }
+  return {
+    attempt: {
+      ...attempt,
+      result: 'failed',
+      message: declineMessage(answer.declineCode),
+      ...(answer.chargeId ? { charge_id: answer.chargeId } : {}),
+      ...(answer.declineCode ? { decline_code: answer.declineCode } : {}),
+    },
+    next: limits.attemptsMade >= limits.maxAttempts ? 'failed' : 'attempted',
+  };
+}
+
+/** After a session closed by itself (expiry) or by an attempt: its state. */
+export function expiredState(state: PaymentState): PaymentState {
+  return isPayable(state) ? 'expired' : state;
+}
+
+export type ClosingOperation = Extract<OperationKind, 'cancel' | 'expire'>;
+
+export function isClosingOperation(operation: OperationKind): operation is ClosingOperation {
+  return operation === 'cancel' || operation === 'expire';
+}
+
+/** The state a merchant's cancel or expire leaves the session in. */
+export function closedState(operation: ClosingOperation): PaymentState {
+  return operation === 'cancel' ? 'canceled' : 'expired';
+}
+
+const PAST_TENSE: Record<OperationKind, string> = {
+  refund: 'refunded',
+  capture: 'captured',
+  void: 'voided',
+  cancel: 'canceled',
+  expire: 'expired',
+};
+
+export function operationNotAllowed(operation: OperationKind, state: PaymentState): Refusal {
+  return refusal('operation_not_allowed', { operation, state, done: PAST_TENSE[operation] });
+}
+
+/** May the merchant cancel or expire the session now? (Refunds and friends: see operations.ts.) */
+export function closeRefusal(
+  operation: OperationKind,
+  state: PaymentState,
+  busy: boolean,
+): Refusal | undefined {
+  if (!isClosingOperation(operation) || !isPayable(state)) return operationNotAllowed(operation, state);
+  if (busy) return refusal('attempt_in_progress');
+  return undefined;
+}

@@ -1,0 +1,36 @@
+/**
+ * The store: one repository per collection. Nothing outside `store/` touches a collection; the
+ * API, the activities and the tools get a `Store` and ask it.
+ */
+import type { Db } from 'mongodb';
+
+import { CardsRepository } from './cards';
+import { IdempotencyKeys } from './idempotency-keys';
+import { MerchantsRepository } from './merchants';
+import { collections } from './mongo';
+import { PaymentsRepository } from './payments';
+import { WebhookDeliveryLog } from './webhook-deliveries';
+
+export interface Store {
+  payments: PaymentsRepository;
+  cards: CardsRepository;
+  merchants: MerchantsRepository;
+  idempotencyKeys: IdempotencyKeys;
+  webhookDeliveries: WebhookDeliveryLog;
+  /** true when the database answers (readiness) */
+  ping(): Promise<boolean>;
+}
+
+export function createStore(db: Db): Store {
+  const c = collections(db);
+  return {
+    payments: new PaymentsRepository(c.payments),
+    cards: new CardsRepository(c.cards, c.wallets),
+    merchants: new MerchantsRepository(c.merchants, c.gatewayConfigs),
+    idempotencyKeys: new IdempotencyKeys(c.idempotency),
+    webhookDeliveries: new WebhookDeliveryLog(c.webhookDeliveries),
+    ping: async () => (await db.command({ ping: 1 })).ok === 1,
+  };
+}
+
+export { connectMongo, ensureIndexes, type Mongo } from './mongo';

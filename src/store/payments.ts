@@ -1,0 +1,64 @@
+/**
+ * The `payments` collection: the system of record of every payment, outliving Temporal's
+ * retention. Inserted by the API at create; afterwards written only by the payment's workflows
+ * (one writer per phase), so no transactions are needed.
+ */
+import { MongoServerError, type Collection } from 'mongodb';
+
+import type { PaymentPatch, PaymentRecord } from '../domain/payment';
+
+const DUPLICATE_KEY = 11000;
+
+export class PaymentsRepository {
+  constructor(private readonly payments: Collection<PaymentRecord>) {}
+
+  /** Inserts the record; resolves with the one already stored when its session id exists. */
+  async insert(record: PaymentRecord): Promise<PaymentRecord> {
+    try {
+      await this.payments.insertOne(record);
+      return record;
+    } catch (error) {
+      if (!(error instanceof MongoServerError && error.code === DUPLICATE_KEY)) throw error;
+      return (await this.payments.findOne({ _id: record._id })) ?? record;
+    }
+  }
+
+  /** Undoes an insert whose workflow never started (an unkeyed create that failed). */
+  async remove(sessionId: string): Promise<void> {
+    await this.payments.deleteOne({ _id: sessionId });
+  }
+
+  /** By its session id alone: the customer's capability, or the engine's own lookups. */
+  find(sessionId: string): Promise<PaymentRecord | null> {
+    return this.payments.findOne({ _id: sessionId });
+  }
+
+  /** Only ever the given merchant's payment. */
+  findForMerchant(merchantId: string, sessionId: string): Promise<PaymentRecord | null> {
+    return this.payments.findOne({ _id: sessionId, merchant_id: merchantId });
+  }
+
+  async existsForMerchant(merchantId: string, sessionId: string): Promise<boolean> {
+    return !!(await this.payments.findOne(
+      { _id: sessionId, merchant_id: merchantId },
+      { projection: { _id: 1 } },
+    ));
+  }
+
+  /** The merchant's latest payment with this order_no. */
+  findByOrderNo(merchantId: string, orderNo: string): Promise<PaymentRecord | null> {
+    return this.payments.findOne(
+      { order_no: orderNo, merchant_id: merchantId },
+      { sort: { created_at: -1 } },
+    );
+  }
+
+  /** Applies a workflow's change; resolves with the record as it was before (for metrics). */
+  async record(sessionId: string, patch: PaymentPatch, now: Date): Promise<PaymentRecord | null> {
+    return this.payments.findOneAndUpdate(
+      { _id: sessionId },
+      { $set: { ...patch, updated_at: now.toISOString() } },
+      { returnDocument: 'before' }, // (FerretDB: no projection on findAndModify)
+    );
+  }
+}
