@@ -20,7 +20,7 @@ import { decideOperation } from '../domain/operations';
 import type { OperationRecord } from '../domain/payment';
 import { refusal } from '../domain/refusals';
 import { operationEventId } from '../domain/webhook';
-import { gatewayActivities, storeActivities } from './activities';
+import { gatewayActivities, storeActivities } from './proxies';
 import {
   paymentOperationUpdate,
   recordedOutcome,

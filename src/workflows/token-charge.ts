@@ -7,7 +7,7 @@
 import { upsertSearchAttributes } from '@temporalio/workflow';
 
 import { savedCardRefusal } from '../domain/saved-card';
-import { gatewayActivities, storeActivities } from './activities';
+import { gatewayActivities, storeActivities } from './proxies';
 import type { TokenChargeInput, TokenChargeResult } from './definitions';
 import { PaymentStateAttr } from './search-attributes';
 

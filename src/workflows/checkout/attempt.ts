@@ -8,7 +8,7 @@ import { ActivityFailure, ApplicationFailure, executeChild, uuid4 } from '@tempo
 import type { ChargeResult } from '../../activities/types';
 import { ActivityFailureType } from '../../domain/activity-failures';
 import { attemptRefusal, pendingAttempt, referenceNumber, shouldStoreCard } from '../../domain/checkout';
-import { gatewayActivities } from '../activities';
+import { gatewayActivities } from '../proxies';
 import { tokenChargeWorkflowId, type AttemptOutcome, type SubmitAttempt } from '../definitions';
 import { workflowNowIso } from '../notify';
 import { assertNoRefusal, refuse } from '../refusals';

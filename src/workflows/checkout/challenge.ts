@@ -4,7 +4,7 @@
  */
 import { abandonedAttempt, challengedAttempt } from '../../domain/checkout';
 import { refusal } from '../../domain/refusals';
-import { gatewayActivities } from '../activities';
+import { gatewayActivities } from '../proxies';
 import type { AttemptOutcome, SubmitAttempt } from '../definitions';
 import { refuse } from '../refusals';
 import type { CheckoutSession } from './session';

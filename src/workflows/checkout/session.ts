@@ -10,7 +10,7 @@ import type { AttemptContext } from '../../domain/checkout';
 import type { GatewayConfig } from '../../domain/gateway-config';
 import type { Attempt, OperationRecord, SavedCard } from '../../domain/payment';
 import { assertTransition, type PaymentState } from '../../domain/states';
-import { storeActivities } from '../activities';
+import { storeActivities } from '../proxies';
 import type { AttemptOutcome, CheckoutInput, CheckoutStatus, SubmitAttempt } from '../definitions';
 import { PaymentStateAttr } from '../search-attributes';
 

@@ -6,7 +6,7 @@ import type { ChargeResult } from '../../activities/types';
 import { isApproved } from '../../domain/charge';
 import { settleAttempt, shouldStoreCard } from '../../domain/checkout';
 import type { SavedCard } from '../../domain/payment';
-import { storeActivities } from '../activities';
+import { storeActivities } from '../proxies';
 import type { AttemptOutcome, SubmitAttempt } from '../definitions';
 import type { CheckoutSession } from './session';
 
