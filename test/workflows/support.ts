@@ -1,0 +1,173 @@
+/**
+ * Workflow branches on their own: Temporal's time-skipping test server (the binary is cached like
+ * the other service binaries) and a worker whose activities are scripted fakes, so each test
+ * drives one branch of a workflow deterministically — a decline, a challenge nobody answers, a
+ * charge that hangs — and days pass in milliseconds.
+ */
+import { randomBytes } from 'node:crypto';
+import { temporal } from '@temporalio/proto';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime, Worker, bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
+
+import type { Activities } from '../../src/activities';
+import type { ChargeGatewayInput, ChargeResult, SavedCardForCharge } from '../../src/activities/types';
+import { ensureTestServerBinary } from '../../src/dev/binaries';
+import { DEMO_GATEWAY_CONFIGS, type GatewayConfig } from '../../src/domain/gateway-config';
+import type { PaymentPatch, SavedCard } from '../../src/domain/payment';
+import type { CheckoutInput } from '../../src/workflows/definitions';
+import { SEARCH_ATTRIBUTE_NAMES } from '../../src/workflows/search-attributes';
+
+let bundle: Promise<WorkflowBundle> | undefined;
+
+/** The workflow code, bundled once per test file. */
+export function workflowBundle(): Promise<WorkflowBundle> {
+  bundle ??= bundleWorkflowCode({
+    workflowsPath: require.resolve('../../src/workflows'),
+    logger: new DefaultLogger('WARN'),
+  });
+  return bundle;
+}
+
+export async function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+  } catch {
+    // installed already in this process
+  }
+  const path = await ensureTestServerBinary(() => undefined);
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path } },
+  });
+  // the payment workflows keep their search attributes current (CONTRACT §8)
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: 'default',
+    searchAttributes: Object.fromEntries(
+      SEARCH_ATTRIBUTE_NAMES.map((name) => [
+        name,
+        temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+      ]),
+    ),
+  });
+  return env;
+}
+
+/** A charge answer as the gateway adapter returns it. */
+export function answer(status: ChargeResult['status'], extra: Partial<ChargeResult> = {}): ChargeResult {
+  return {
+    chargeId: extra.chargeId ?? `ch_${randomBytes(4).toString('hex')}`,
+    status,
+    card: { brand: 'visa', bin: '424242', last4: '4242', exp_month: '12', exp_year: '39' },
+    ...extra,
+  };
+}
+
+/**
+ * Scripted activities: `charges` answers chargeGateway calls in order (a function may hold the
+ * call open), `lookups` answers getCharge calls in order (the last one repeats). Every call is
+ * recorded.
+ */
+export interface Script {
+  charges?: Array<ChargeResult | ((input: ChargeGatewayInput) => Promise<ChargeResult>)>;
+  lookups?: ChargeResult[];
+  savedCard?: SavedCardForCharge | null;
+}
+
+export interface FakeActivities {
+  activities: Partial<Activities>;
+  calls: { name: string; args: unknown[] }[];
+  records: PaymentPatch[];
+  called(name: string): unknown[][];
+}
+
+export function fakeActivities(script: Script): FakeActivities {
+  const calls: { name: string; args: unknown[] }[] = [];
+  const records: PaymentPatch[] = [];
+  const charges = [...(script.charges ?? [])];
+  const lookups = [...(script.lookups ?? [])];
+  const log =
+    <A extends unknown[], R>(name: string, body: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      calls.push({ name, args });
+      return body(...args);
+    };
+  const savedCard = (token: string): SavedCard => ({
+    token,
+    customer_id: 'cust-1',
+    brand: 'visa',
+    name_on_card: 'Test Customer',
+    last4: '4242',
+    expiry_month: '12',
+    expiry_year: '39',
+    pg_code: 'ottu_pg_kwd_tkn',
+    agreements: [],
+  });
+  const activities: Partial<Activities> = {
+    chargeGateway: log('chargeGateway', async (input: ChargeGatewayInput) => {
+      const next = charges.shift();
+      if (!next) throw new Error('no scripted charge answer left');
+      return typeof next === 'function' ? next(input) : next;
+    }),
+    getCharge: log('getCharge', async (_chargeId: string) => {
+      const next = lookups.length > 1 ? lookups.shift()! : lookups[0];
+      if (!next) throw new Error('no scripted lookup');
+      return next;
+    }),
+    gatewayOperation: log('gatewayOperation', async () => ({ gatewayReference: 'gw_ref' })),
+    recordPayment: log('recordPayment', async (_sessionId: string, patch: PaymentPatch) => {
+      records.push(structuredClone(patch));
+    }),
+    tokenizeCard: log('tokenizeCard', async () => savedCard('tok_new')),
+    loadSavedCard: log('loadSavedCard', async () => script.savedCard ?? null),
+    recordSavedCardOutcome: log('recordSavedCardOutcome', async () => undefined),
+    unlockSavedCards: log('unlockSavedCards', async () => undefined),
+    deliverWebhook: log('deliverWebhook', async () => undefined),
+  };
+  return {
+    activities,
+    calls,
+    records,
+    called: (name) => calls.filter((c) => c.name === name).map((c) => c.args),
+  };
+}
+
+/** Runs `fn` with a worker of the workflow bundle and these activities on a fresh task queue. */
+export async function withWorker<T>(
+  env: TestWorkflowEnvironment,
+  activities: Partial<Activities>,
+  fn: (taskQueue: string) => Promise<T>,
+): Promise<T> {
+  const taskQueue = `wf-test-${randomBytes(4).toString('hex')}`;
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities,
+  });
+  return worker.runUntil(fn(taskQueue));
+}
+
+export const CVV_CONFIG: GatewayConfig = DEMO_GATEWAY_CONFIGS.find((g) => g.pg_code === 'ottu_pg_kwd_tkn')!;
+
+/**
+ * A payment session as the API starts it, expiring a day after the test server's clock (which
+ * time skipping moves forward across the tests of a file).
+ */
+export async function checkoutInput(
+  env: TestWorkflowEnvironment,
+  overrides: Partial<CheckoutInput> = {},
+): Promise<CheckoutInput> {
+  const sessionId = randomBytes(32).toString('hex');
+  const now = await env.currentTimeMs();
+  return {
+    sessionId,
+    merchantId: 'demo',
+    customerId: 'cust-1',
+    amount: '20.230',
+    currencyCode: 'KWD',
+    paymentType: 'one_off',
+    gateways: [CVV_CONFIG],
+    expiresAt: new Date(now + 24 * 3600 * 1000).toISOString(),
+    returnUrl: `http://127.0.0.1:3000/checkout/${sessionId}`,
+    ...overrides,
+  };
+}
