@@ -11,7 +11,7 @@ import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
 
 import { interpolate } from '../../src/web/i18n';
 import type { Language } from '../../src/web/view';
-import { startHarness, TEST_CARDS, type Harness } from '../support/harness';
+import { card, startHarness, TEST_CARDS, type Harness } from '../support/harness';
 import {
   assertInputsLabelled,
   assertLanguage,
@@ -217,6 +217,63 @@ describe.each(LANGUAGES)('the checkout journey (%s)', (language) => {
     expect(watch.navigations).toBe(navigationsBeforeSecondPay);
     expect(await paymentState(second.sessionId)).toBe('paid');
     await checkPage(page, watch, language, '6-saved-card-paid');
+  });
+
+  it('a returning customer with a saved Visa, Mastercard and Amex pays with the Amex typing its 4-digit CVV', async () => {
+    const customer = newCustomer();
+    // three earlier payments saved three cards (through the customer API, as the page would)
+    for (const number of [TEST_CARDS.visa, TEST_CARDS.mastercard, TEST_CARDS.amex]) {
+      const earlier = await createLink(customer, language);
+      const paid = await h.request('POST', `/checkout/${earlier.sessionId}/submit`, {
+        body: { pg_code: PG, payment_method: 'card', card: card(number), save_card: true },
+      });
+      expect(paid.body).toMatchObject({ result: 'success' });
+    }
+
+    const link = await createLink(customer, language);
+    const { page, watch } = await openCheckout(language, link.checkoutUrl);
+    const saved = page.locator('.saved-cards .choice--card');
+    expect(await saved.count()).toBe(3);
+    const rows = [
+      { brand: m.brand_visa, last4: '4242', cvvLength: 3, hint: m.cvv_hint },
+      { brand: m.brand_mastercard, last4: '0008', cvvLength: 3, hint: m.cvv_hint },
+      { brand: m.brand_amex, last4: '0005', cvvLength: 4, hint: m.cvv_hint_amex },
+    ];
+    for (const row of rows) {
+      const label = interpolate(m.card_ending, { brand: row.brand, last4: row.last4, expiry: '12/39' });
+      await page.getByLabel(label).check();
+      const radio = page.getByLabel(label);
+      const index = await radio.getAttribute('data-cvv-index');
+      const cvvBox = page.locator(`#saved-cvv-${index}`);
+      await cvvBox.waitFor({ state: 'visible' });
+      // the box takes exactly the brand's CVV length and says where to find it
+      expect(await cvvBox.getAttribute('maxlength')).toBe(String(row.cvvLength));
+      expect((await page.locator(`#saved-cvv-${index}-hint`).innerText()).trim()).toBe(row.hint);
+    }
+    await checkPage(page, watch, language, 'amex-1-three-saved-cards');
+
+    // the Amex (selected last) with its 4-digit CVV
+    const amexLabel = interpolate(m.card_ending, { brand: m.brand_amex, last4: '0005', expiry: '12/39' });
+    const amexIndex = await page.getByLabel(amexLabel).getAttribute('data-cvv-index');
+    const amexCvv = page.locator(`#saved-cvv-${amexIndex}`);
+    await amexCvv.pressSequentially('12345'); // a fifth digit does not fit
+    expect(await amexCvv.inputValue()).toBe('1234');
+    const submitted = await pay(page, language);
+    expect(submitted.body).toEqual({
+      pg_code: PG,
+      payment_method: 'token',
+      token: expect.stringMatching(/\S/),
+      cvv: '1234',
+    });
+    await expectSuccessPanel(page, language);
+    expect(await paymentState(link.sessionId)).toBe('paid');
+    const record = await h.merchant('GET', `${CREATE}${link.sessionId}/`);
+    expect(record.body.token).toMatchObject({
+      brand: 'American Express',
+      number: '**** 0005',
+      cvv_required: true,
+    });
+    await checkPage(page, watch, language, 'amex-2-paid');
   });
 
   it('3-D Secure: the challenge on the gateway page, Approve, back on the checkout page as paid', async () => {
