@@ -7,7 +7,7 @@
  * UI's stylesheet is a file and React sets `style` properties through the CSSOM, which that policy
  * allows. The one inline `<style>` Swagger UI has is inside the logo SVG of its "standalone"
  * top bar (the URL box), so the page uses `BaseLayout` without that bar instead of relaxing the
- * policy. test/integrators/docs-browser.test.ts checks this in Chromium.
+ * policy. test/e2e/docs-browser.test.ts checks this in Chromium.
  */
 import path from 'node:path';
 import express, { Router } from 'express';

@@ -2,7 +2,7 @@
  * Response and error shapes of the HTTP API as zod schemas, for the OpenAPI document. Request
  * bodies are not repeated here: the document is generated from the zod schemas in
  * src/domain/schemas.ts that validate them. The type checks at the bottom tie these schemas to
- * the TypeScript types the routes return, and test/integrators validates real responses against
+ * the TypeScript types the routes return, and test/api/openapi.test.ts validates real responses against
  * the generated JSON Schemas.
  */
 import { z } from 'zod';
