@@ -5,6 +5,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 
 import type { ChargeResult } from '../activities/types';
+import type { ChargeStatus } from '../domain/charge';
 import type { GatewayConfig } from '../domain/gateway-config';
 import type { CurrencyCode } from '../domain/money';
 import type {
@@ -109,7 +110,21 @@ export interface CheckoutStatus {
   challengePending: boolean;
 }
 
+/**
+ * The gateway told the engine (a verified server-to-server notification, CONTRACT §9) that a
+ * charge of this payment changed. The workflow then asks the gateway itself and settles what it
+ * was waiting for; its validator refuses a notice about nothing it waits for, so a stray or
+ * repeated notice adds no history.
+ */
+export interface GatewayNotice {
+  /** the gateway's event id (notices are deduplicated by it before they get here) */
+  eventId: string;
+  chargeId: string;
+  status: ChargeStatus;
+}
+
 export const submitPaymentUpdate = defineUpdate<AttemptOutcome, [SubmitAttempt]>('submitPayment');
+export const gatewayNoticeUpdate = defineUpdate<void, [GatewayNotice]>('gatewayNotice');
 /** The customer came back from the 3-D Secure page: ask the gateway and settle the attempt. */
 export const resolveChallengeUpdate = defineUpdate<AttemptOutcome, []>('resolveChallenge');
 /** The checkout page was opened: created → pending, recorded before the update returns. */
