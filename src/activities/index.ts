@@ -5,8 +5,8 @@
 import { ApplicationFailure, Context, log } from '@temporalio/activity';
 
 import { ActivityFailureType } from '../domain/activity-failures';
-import { formatMinorUnits, minorUnitsToNumber, parseMinorUnits } from '../domain/money';
-import { capturedOf } from '../domain/operations';
+import { minorUnitsToNumber, MoneyFormatError, parseMinorUnits, type CurrencyCode } from '../domain/money';
+import { paymentBalance } from '../domain/operations';
 import type { PaymentPatch, SavedCard } from '../domain/payment';
 import {
   GatewayRejectedError,
@@ -48,7 +48,7 @@ export function createActivities(deps: ActivityDeps) {
      */
     async chargeGateway(input: ChargeGatewayInput): Promise<ChargeResult> {
       const request = {
-        amount: minorUnitsToNumber(parseMinorUnits(input.amount, input.currency)),
+        amount: gatewayAmount(input.amount, input.currency),
         currency: input.currency,
         capture: input.capture,
         ...(input.gatewayToken ? { token: input.gatewayToken } : {}),
@@ -81,6 +81,12 @@ export function createActivities(deps: ActivityDeps) {
         }
         throw error;
       }
+    },
+
+    /** What the gateway did under an idempotency key; null when it has no such charge. */
+    async lookupCharge(idempotencyKey: string): Promise<ChargeResult | null> {
+      const charge = await gateway.findChargeByIdempotencyKey(idempotencyKey);
+      return charge ? toChargeResult(charge) : null;
     },
 
     async getCharge(chargeId: string): Promise<ChargeResult> {
@@ -119,7 +125,7 @@ export function createActivities(deps: ActivityDeps) {
 
     async recordSavedCardOutcome(input: SavedCardOutcome): Promise<void> {
       if (input.outcome === 'success') await store.cards.markUsed(input.token, now(), input.agreementId);
-      else if (await store.cards.registerCvcFailure(input.token, now())) {
+      else if (await store.cards.registerCvcFailure(input.token, input.attemptKey, now())) {
         log.warn('Saved card locked after repeated incorrect CVCs', { token: input.token });
       }
     },
@@ -136,16 +142,11 @@ export function createActivities(deps: ActivityDeps) {
       const record = await store.payments.find(sessionId);
       if (!record)
         throw ApplicationFailure.nonRetryable(`No payment ${sessionId}`, ActivityFailureType.PaymentNotFound);
-      const zero = formatMinorUnits(0n, record.currency_code);
       return {
+        ...paymentBalance(record),
         sessionId,
         merchantId: record.merchant_id,
-        state: record.state,
-        amount: record.amount,
-        currencyCode: record.currency_code,
-        ...(record.charge_id ? { chargeId: record.charge_id } : {}),
-        capturedAmount: capturedOf(record, zero),
-        refundedAmount: record.refunded_amount ?? zero,
+        revision: record.revisions?.operations ?? 0,
         operations: record.operations ?? [],
         ...(record.webhook_url ? { webhookUrl: record.webhook_url } : {}),
       };
@@ -157,7 +158,7 @@ export function createActivities(deps: ActivityDeps) {
      * operation instead of repeating it, which is how an unknown outcome gets resolved.
      */
     async gatewayOperation(input: GatewayOperationInput): Promise<GatewayOperationResult> {
-      const minor = input.amount ? minorUnitsToNumber(parseMinorUnits(input.amount, input.currency)) : 0;
+      const minor = input.amount ? gatewayAmount(input.amount, input.currency) : 0;
       try {
         if (input.kind === 'refund') {
           return { gatewayReference: (await gateway.refund(input.chargeId, minor, input.idempotencyKey)).id };
@@ -239,6 +240,25 @@ export function createActivities(deps: ActivityDeps) {
 }
 
 export type Activities = ReturnType<typeof createActivities>;
+
+/**
+ * An amount as the gateway's integer minor units. An amount that cannot be one is a bug or bad
+ * input upstream: retrying cannot fix it, so it fails the activity for good (and the attempt
+ * cleanly) instead of retrying forever.
+ */
+function gatewayAmount(amount: string, currency: CurrencyCode): number {
+  try {
+    return minorUnitsToNumber(parseMinorUnits(amount, currency));
+  } catch (error) {
+    if (error instanceof MoneyFormatError) {
+      throw ApplicationFailure.nonRetryable(
+        `Invalid amount: ${error.message}`,
+        ActivityFailureType.InvalidRequest,
+      );
+    }
+    throw error;
+  }
+}
 
 function toChargeResult(charge: Charge): ChargeResult {
   return {

@@ -50,6 +50,8 @@ export interface SavedCardForCharge {
 export interface SavedCardOutcome {
   token: string;
   outcome: 'success' | 'incorrect_cvc';
+  /** the attempt's gateway key: an attempt's wrong CVC counts once, however often it is written */
+  attemptKey: string;
   agreementId?: string;
 }
 
@@ -57,6 +59,8 @@ export interface SavedCardOutcome {
 export interface PaymentForOperations extends PaymentBalance {
   sessionId: string;
   merchantId: string;
+  /** the last revision the operations workflow wrote to the record */
+  revision: number;
   operations: OperationRecord[];
   webhookUrl?: string;
 }

@@ -3,17 +3,14 @@
  * refund / capture / void go to the payment's PaymentOperationsWorkflow (started on demand),
  * which applies them one at a time so concurrent requests can never overspend.
  */
-import {
-  WithStartWorkflowOperation,
-  WorkflowNotFoundError,
-  WorkflowUpdateFailedError,
-} from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { WithStartWorkflowOperation, WorkflowNotFoundError } from '@temporalio/client';
 
+import { closeRefusal, isClosingOperation } from '../domain/checkout';
 import { MoneyFormatError, normalizeAmount } from '../domain/money';
+import { decideOperation, paymentBalance, type OperationDecision } from '../domain/operations';
 import type { PaymentRecord } from '../domain/payment';
+import { refusal, type Refusal } from '../domain/refusals';
 import type { OperationRequestBody } from '../domain/schemas';
-import { isPayable } from '../domain/states';
 import { PaymentOperationsWorkflow } from '../workflows/operations';
 import {
   closeSessionUpdate,
@@ -22,12 +19,11 @@ import {
   recordedOutcome,
   type OperationOutcome,
 } from '../workflows/definitions';
+import { paymentRunSearchAttributes, PaymentStateAttr } from '../workflows/search-attributes';
 import { checkoutHandle } from './attempts';
 import type { CheckoutDeps } from './checkout-session';
-import { detail, fieldErrors, type HttpError } from './errors';
-
-const refused = (operation: string, message: string): HttpError =>
-  detail(400, message, { operation, result: 'failed' });
+import { fieldErrors } from './errors';
+import { assertNoRefusal, httpErrorOf, refusalOf as refusalFromWorkflow } from './refusals';
 
 export async function runOperation(
   deps: CheckoutDeps,
@@ -57,10 +53,14 @@ export async function runOperation(
       currency_code: record.currency_code,
     };
   }
-  const closing = body.operation === 'cancel' || body.operation === 'expire';
-  if (closing !== isPayable(record.state)) {
-    throw refused(body.operation, `A ${record.state} payment cannot be ${pastTense(body.operation)}.`);
-  }
+  // The workflow decides; the same rules asked here answer a request that cannot succeed at once.
+  const closing = isClosingOperation(body.operation);
+  const early = closing
+    ? closeRefusal(body.operation, record.state, false)
+    : refusalOf(
+        decideOperation(paymentBalance(record), { operation: body.operation, ...(amount ? { amount } : {}) }),
+      );
+  assertNoRefusal(early && { ...early, params: { operation: body.operation, ...early.params } });
   const request = {
     operation: body.operation,
     ...(amount ? { amount } : {}),
@@ -79,7 +79,14 @@ export async function runOperation(
             workflowId: operationsWorkflowId(record._id),
             taskQueue: deps.config.temporal.taskQueue,
             args: [{ sessionId: record._id }],
+            // one run at a time takes the payment's operations; after a quiet minute it ends and
+            // the next operation starts a new one (the record carries everything it needs)
             workflowIdConflictPolicy: 'USE_EXISTING',
+            workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+            typedSearchAttributes: [
+              ...paymentRunSearchAttributes({ sessionId: record._id, merchantId: record.merchant_id }),
+              { key: PaymentStateAttr, value: record.state },
+            ],
           }),
         });
     return {
@@ -89,21 +96,15 @@ export async function runOperation(
       currency_code: record.currency_code,
     };
   } catch (error) {
-    if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
-      if (error.cause.type === 'AttemptInProgress') throw detail(409, error.cause.message);
-      throw refused(body.operation, error.cause.message);
-    }
+    const refused = refusalFromWorkflow(error);
+    if (refused) throw httpErrorOf({ ...refused, params: { operation: body.operation, ...refused.params } });
     if (error instanceof WorkflowNotFoundError) {
-      throw refused(body.operation, 'The payment closed meanwhile; retrieve it and retry.');
+      throw httpErrorOf(refusal('closed_meanwhile', { operation: body.operation }));
     }
     throw error;
   }
 }
 
-function pastTense(operation: string): string {
-  return (
-    { refund: 'refunded', capture: 'captured', void: 'voided', cancel: 'canceled', expire: 'expired' }[
-      operation
-    ] ?? operation
-  );
+function refusalOf(decision: OperationDecision): Refusal | undefined {
+  return 'refusal' in decision ? decision.refusal : undefined;
 }

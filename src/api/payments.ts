@@ -8,6 +8,7 @@ import { DEFAULT_EXPIRATION, parseExpirationTime } from '../domain/duration';
 import type { GatewayConfig } from '../domain/gateway-config';
 import { MoneyFormatError, normalizeAmount, parseMinorUnits, type CurrencyCode } from '../domain/money';
 import type { PaymentRecord } from '../domain/payment';
+import { isPayable } from '../domain/states';
 import { addFieldError, type CreatePaymentRequest, type FieldErrors } from '../domain/schemas';
 import { paymentCard } from '../ottu/card';
 import type { Store } from '../store';
@@ -116,6 +117,11 @@ export async function createPayment(
   // Persist, then start: the record exists before anything can happen to the payment. A retry of
   // an idempotent create that crashed half-way finds its record and (re)starts the workflow.
   const stored = await deps.store.payments.insert(record);
+  if (stored !== record && !isPayable(stored.state)) {
+    // A create retried after its key's 24 hours with the same key and body: the payment it made
+    // is closed, and a closed payment is never run again. The recorded payment is the answer.
+    return stored;
+  }
   try {
     await startCheckout(deps, stored, merchant.name);
   } catch (error) {
@@ -128,10 +134,15 @@ export async function createPayment(
   return stored;
 }
 
-/** What the workflow is given: ids and money, never personal data beyond the customer id. */
+/**
+ * What the workflow is given: ids and money, never personal data beyond the customer id. A record
+ * that has moved past `created` (a run that was terminated, a retried create) is resumed from.
+ */
 export function checkoutInputOf(record: PaymentRecord, publicBaseUrl: string): CheckoutInput {
   const agreementId = record.agreement?.id;
+  const resume = record.state !== 'created' || record.attempts.length > 0 || record.revisions?.checkout;
   return {
+    ...(resume ? { resume: resumeOf(record) } : {}),
     sessionId: record._id,
     merchantId: record.merchant_id,
     ...(record.customer_id ? { customerId: record.customer_id } : {}),
@@ -147,18 +158,42 @@ export function checkoutInputOf(record: PaymentRecord, publicBaseUrl: string): C
   };
 }
 
-async function startCheckout(deps: PaymentDeps, record: PaymentRecord, merchantName: string): Promise<void> {
+/** Where a new run of a payment's workflow starts from: the record. */
+function resumeOf(record: PaymentRecord): NonNullable<CheckoutInput['resume']> {
+  return {
+    state: record.state,
+    attempts: record.attempts,
+    revision: record.revisions?.checkout ?? 0,
+    ...(record.token ? { token: record.token } : {}),
+    ...(record.charge_id ? { chargeId: record.charge_id } : {}),
+    ...(record.pg_code ? { paidWith: record.pg_code } : {}),
+  };
+}
+
+/**
+ * One run per payment: a completed run's id is never reused (a closed payment is never run
+ * again); a run that failed or was terminated may be followed by one that resumes from the record
+ * (reconciliation does that).
+ */
+export async function startCheckout(
+  deps: Pick<PaymentDeps, 'config' | 'temporal'>,
+  record: PaymentRecord,
+  merchantName: string,
+): Promise<void> {
   await deps.temporal.workflow.start(CheckoutWorkflow, {
     workflowId: checkoutWorkflowId(record._id),
+    workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+    workflowIdConflictPolicy: 'FAIL',
     taskQueue: deps.config.temporal.taskQueue,
     args: [checkoutInputOf(record, deps.config.publicBaseUrl)],
     typedSearchAttributes: paymentSearchAttributes(
       {
+        sessionId: record._id,
         merchantId: record.merchant_id,
         ...(record.customer_id ? { customerId: record.customer_id } : {}),
         ...(record.order_no ? { orderNo: record.order_no } : {}),
       },
-      'created',
+      record.state,
     ),
     memo: {
       amount: record.amount,

@@ -8,7 +8,8 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Connection } from '@temporalio/client';
 import { MongoClient } from 'mongodb';
-import { SEARCH_ATTRIBUTE_NAMES } from '../workflows/search-attributes';
+import { indexedValueType } from '../temporal/register-search-attributes';
+import { SEARCH_ATTRIBUTES, SEARCH_ATTRIBUTE_NAMES } from '../workflows/search-attributes';
 import { ensureFerretDbBinary, ensureTemporalBinary, type Log } from './binaries';
 import {
   describeExit,
@@ -19,11 +20,8 @@ import {
   type ServiceProcess,
 } from './process';
 
-/** Custom search attributes every payment workflow carries (CONTRACT §8), all Keyword. */
+/** Custom search attributes the payment workflows carry (CONTRACT §8, §9). */
 export const PAYMENT_SEARCH_ATTRIBUTES = SEARCH_ATTRIBUTE_NAMES;
-
-// temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD
-const INDEXED_VALUE_TYPE_KEYWORD = 2;
 
 export interface RunningService {
   /** Stops the service (process group SIGTERM, SIGKILL after the grace period). Idempotent. */
@@ -84,7 +82,9 @@ export function temporalDevServerArgs(
     if (opts.codecEndpoint) args.push('--ui-codec-endpoint', opts.codecEndpoint);
   }
   if (opts.dbFile) args.push('--db-filename', opts.dbFile);
-  for (const name of PAYMENT_SEARCH_ATTRIBUTES) args.push('--search-attribute', `${name}=Keyword`);
+  for (const name of PAYMENT_SEARCH_ATTRIBUTES) {
+    args.push('--search-attribute', `${name}=${SEARCH_ATTRIBUTES[name]}`);
+  }
   args.push('--log-format', 'json', '--log-level', 'warn');
   return args;
 }
@@ -121,7 +121,7 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
           await connection.workflowService.describeNamespace({ namespace });
           const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
           const missing = PAYMENT_SEARCH_ATTRIBUTES.filter(
-            (name) => Number(customAttributes?.[name]) !== INDEXED_VALUE_TYPE_KEYWORD,
+            (name) => Number(customAttributes?.[name]) !== indexedValueType(name),
           );
           if (missing.length > 0)
             throw new Error(`search attributes not registered yet: ${missing.join(', ')}`);

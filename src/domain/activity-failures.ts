@@ -6,6 +6,8 @@
 export const ActivityFailureType = {
   /** the gateway understood the request and refused it (a 4xx): details `[{ code }]` */
   GatewayRejected: 'GatewayRejected',
+  /** the request itself cannot be made (an amount the gateway cannot take): a bug or bad input upstream */
+  InvalidRequest: 'InvalidRequest',
   /** the gateway has no charge with this id */
   ChargeNotFound: 'ChargeNotFound',
   /** no payment record with this session id */

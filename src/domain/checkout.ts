@@ -10,6 +10,24 @@ import type { Attempt, OperationKind, PaymentType } from './payment';
 import { refusal, type Refusal } from './refusals';
 import { isPayable, type PaymentState } from './states';
 
+/**
+ * How long a 3-D Secure challenge may stay open. After it the authentication is voided at the
+ * gateway, the attempt fails and the session takes attempts again.
+ */
+export const CHALLENGE_TIME_LIMIT_MS = 15 * 60_000;
+
+/**
+ * While the gateway has not decided a charge (a challenge, or an answer lost in transit), the
+ * engine asks it itself: 5 s after the last check, doubling to once a minute. The customer's
+ * return and the gateway's notification only make it ask sooner.
+ */
+export function gatewayCheckDelayMs(checksDone: number): number {
+  return Math.min(60_000, 5_000 * 2 ** Math.min(checksDone, 10));
+}
+
+/** Two checks of one charge are at least this far apart: page loads are not a clock. */
+export const MIN_GATEWAY_CHECK_INTERVAL_MS = 2_000;
+
 /** May a payment be attempted on this session at `now` (epoch ms)? */
 export function payabilityRefusal(
   session: { state: PaymentState; expiresAt: string },
@@ -100,6 +118,19 @@ export function abandonedAttempt(attempt: Attempt): Attempt {
     result: 'failed',
     message: declineMessage('authentication_abandoned'),
     decline_code: 'authentication_abandoned',
+  };
+}
+
+/**
+ * The session ended while the gateway had still not said what it did with an attempt (it did not
+ * answer at all): recorded as failed-unconfirmed, for reconciliation to check by its key.
+ */
+export function unconfirmedAttempt(attempt: Attempt): Attempt {
+  return {
+    ...attempt,
+    result: 'failed',
+    message: declineMessage('unconfirmed'),
+    decline_code: 'unconfirmed',
   };
 }
 

@@ -18,6 +18,8 @@ const DECLINES: Record<Language, Messages> = {
     processing_error: 'An error occurred while processing your card. Try again.',
     authentication_failed: 'Card authentication failed.',
     authentication_abandoned: 'Authentication was not completed.',
+    unconfirmed:
+      'The payment could not be confirmed with your bank. Contact the merchant if you see a charge.',
     token_expired: 'Your card details expired before the payment was made. Enter them again.',
     token_already_used: 'Your card details were already used. Enter them again.',
     token_locked: 'This saved card is locked. Pay with the full card details.',
@@ -31,6 +33,7 @@ const DECLINES: Record<Language, Messages> = {
     processing_error: 'حدث خطأ أثناء معالجة بطاقتك. حاول مرة أخرى.',
     authentication_failed: 'فشل التحقق من البطاقة.',
     authentication_abandoned: 'لم يكتمل التحقق من البطاقة.',
+    unconfirmed: 'تعذّر تأكيد الدفع مع البنك. تواصل مع التاجر إذا ظهر خصم على بطاقتك.',
     token_expired: 'انتهت صلاحية بيانات البطاقة قبل إتمام الدفع. أدخلها مرة أخرى.',
     token_already_used: 'تم استخدام بيانات البطاقة من قبل. أدخلها مرة أخرى.',
     token_locked: 'هذه البطاقة المحفوظة مقفلة. ادفع ببيانات البطاقة كاملة.',

@@ -32,7 +32,22 @@ export class MoneyFormatError extends Error {
 
 const DECIMAL = /^(0|[1-9]\d{0,17})(?:\.(\d+))?$/;
 
-/** Parses "20.23" in KWD to 20230n minor units; rejects more decimals than the currency has. */
+/**
+ * The largest whole part an amount may have, in every currency: 999,999,999 (with the
+ * currency's full decimals, "999999999.999" KWD). Above any card payment, and far below what a
+ * gateway's integer minor units can carry (2^53), so no conversion can overflow.
+ */
+export const MAX_WHOLE_DIGITS = 9;
+
+/** The largest amount of `currency`, in minor units. */
+export function maxMinorUnits(currency: CurrencyCode): bigint {
+  return 10n ** BigInt(MAX_WHOLE_DIGITS + CURRENCY_EXPONENTS[currency]) - 1n;
+}
+
+/**
+ * Parses "20.23" in KWD to 20230n minor units; rejects more decimals than the currency has and
+ * amounts above maxMinorUnits.
+ */
 export function parseMinorUnits(amount: string, currency: CurrencyCode): bigint {
   const match = DECIMAL.exec(amount.trim());
   if (!match) throw new MoneyFormatError('Enter a decimal number such as "10.500", without signs or spaces.');
@@ -45,7 +60,13 @@ export function parseMinorUnits(amount: string, currency: CurrencyCode): bigint 
         : `${currency} allows at most ${exponent} decimal places.`,
     );
   }
-  return BigInt(whole + fraction.padEnd(exponent, '0'));
+  const minor = BigInt(whole + fraction.padEnd(exponent, '0'));
+  if (minor > maxMinorUnits(currency)) {
+    throw new MoneyFormatError(
+      `The amount must be at most ${formatMinorUnits(maxMinorUnits(currency), currency)} ${currency}.`,
+    );
+  }
+  return minor;
 }
 
 /** 20230n KWD → "20.230" */
@@ -65,7 +86,7 @@ export function normalizeAmount(amount: string, currency: CurrencyCode): string 
 
 /**
  * Minor units as a JS number for wire formats that want an integer (gateways). Safe only up to
- * 2^53; amounts are capped far below that by validation.
+ * 2^53; parseMinorUnits caps amounts far below that.
  */
 export function minorUnitsToNumber(minor: bigint): number {
   if (minor > BigInt(Number.MAX_SAFE_INTEGER) || minor < 0n) {

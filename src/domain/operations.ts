@@ -100,10 +100,22 @@ export function decideOperation(
   }
 }
 
-/** What a paid payment has captured when its record predates `captured_amount`. */
-export function capturedOf(
-  record: { state: PaymentState; amount: string; captured_amount?: string },
-  zero: string,
-): string {
-  return record.captured_amount ?? (record.state === 'paid' ? record.amount : zero);
+/** What a payment record holds at the gateway (records before `captured_amount` count a paid amount). */
+export function paymentBalance(record: {
+  state: PaymentState;
+  amount: string;
+  currency_code: CurrencyCode;
+  charge_id?: string;
+  captured_amount?: string;
+  refunded_amount?: string;
+}): PaymentBalance {
+  const zero = formatMinorUnits(0n, record.currency_code);
+  return {
+    state: record.state,
+    amount: record.amount,
+    currencyCode: record.currency_code,
+    ...(record.charge_id ? { chargeId: record.charge_id } : {}),
+    capturedAmount: record.captured_amount ?? (record.state === 'paid' ? record.amount : zero),
+    refundedAmount: record.refunded_amount ?? zero,
+  };
 }

@@ -115,10 +115,21 @@ export interface PaymentRecord extends CustomerDetails {
   refunded_amount?: string;
   created_at: string;
   updated_at: string;
+  /** the last revision applied from each writer (see PaymentPatch) */
+  revisions?: Partial<Record<RecordWriter, number>>;
 }
 
-/** A workflow's change to a payment record (the workflow is the record's only writer). */
+/** The workflows that write a payment record, each in its own phase. */
+export type RecordWriter = 'checkout' | 'operations';
+
+/**
+ * A workflow's change to a payment record. Each writer numbers its writes; the store applies a
+ * write only when its revision is higher than the last it applied from that writer, and only when
+ * the record may move to the written state, so a late or repeated write is a no-op.
+ */
 export interface PaymentPatch {
+  writer: RecordWriter;
+  revision: number;
   state: PaymentState;
   attempts?: Attempt[];
   operations?: OperationRecord[];

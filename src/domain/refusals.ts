@@ -13,6 +13,7 @@ export type RefusalCode =
   | 'not_payable'
   | 'attempt_in_progress'
   | 'no_challenge'
+  | 'no_change'
   | 'session_closed'
   | 'attempts_exhausted'
   | 'payment_method_unavailable'
@@ -31,7 +32,8 @@ export type RefusalCode =
   | 'refund_exceeds_remaining'
   | 'capture_exceeds_authorized'
   | 'void_takes_no_amount'
-  | 'gateway_refused_operation';
+  | 'gateway_refused_operation'
+  | 'closed_meanwhile';
 
 /**
  * How a refusal reaches HTTP: `detail` → `{"detail": msg}` (plus `bodyParams`); `field` → 400
@@ -78,6 +80,12 @@ export const REFUSALS: Record<RefusalCode, RefusalSpec> = {
     shape: detail(409),
     en: 'No authentication is pending.',
     ar: 'لا يوجد تحقق قيد الانتظار.',
+  },
+  no_change: {
+    failureType: 'NoChange',
+    shape: detail(409),
+    en: 'Nothing to change: this is already done.',
+    ar: 'لا شيء لتغييره: تم هذا بالفعل.',
   },
   session_closed: {
     failureType: 'SessionClosed',
@@ -192,6 +200,12 @@ export const REFUSALS: Record<RefusalCode, RefusalSpec> = {
     shape: operation,
     en: 'The gateway refused the {operation}: {reason}',
     ar: 'رفضت بوابة الدفع عملية {operation}: {reason}',
+  },
+  closed_meanwhile: {
+    failureType: 'ClosedMeanwhile',
+    shape: operation,
+    en: 'The payment closed meanwhile; retrieve it and retry.',
+    ar: 'أُغلقت عملية الدفع في هذه الأثناء؛ استرجعها وحاول مرة أخرى.',
   },
 };
 

@@ -58,6 +58,15 @@ export function assertTransition(from: PaymentState, to: PaymentState): void {
   if (!canTransition(from, to)) throw new IllegalTransitionError(from, to);
 }
 
+/**
+ * The states a record may be in for a write that leaves it in `to`: those the table lets move to
+ * `to`, and `to` itself (a rewrite of the same state). The store refuses any other write, so a
+ * closed payment is never reopened, whoever writes late.
+ */
+export function statesThatMayBecome(to: PaymentState): PaymentState[] {
+  return PAYMENT_STATES.filter((from) => from === to || canTransition(from, to));
+}
+
 export function isPaymentState(value: unknown): value is PaymentState {
   return (PAYMENT_STATES as readonly unknown[]).includes(value);
 }

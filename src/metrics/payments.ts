@@ -79,13 +79,14 @@ export interface RecordedTransition {
  * from counting twice: the retry finds the state already written.
  */
 export function countPaymentTransition({ before, patch }: RecordedTransition): void {
-  const previous = before?.attempts ?? [];
+  if (!before) return; // the write was not applied (stale or repeated): nothing changed
+  const previous = before.attempts ?? [];
   for (const [i, attempt] of (patch.attempts ?? []).entries()) {
     if (attempt.decline_code && !previous[i]?.decline_code) {
       gatewayDeclines.inc({ decline_code: boundedLabel(attempt.decline_code) });
     }
   }
-  if (before && before.state !== patch.state && isClosed(patch.state)) {
+  if (before.state !== patch.state && isClosed(patch.state)) {
     const attempts = patch.attempts ?? previous;
     const gateway = patch.pg_code ?? before.pg_code ?? attempts[attempts.length - 1]?.pg_code;
     paymentsFinalized.inc({ state: patch.state, gateway: boundedLabel(gateway, 'none') });

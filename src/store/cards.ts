@@ -111,6 +111,7 @@ export class CardsRepository {
         name_on_card: input.card.name_on_card,
         last_used_at: now,
         cvc_failures: 0,
+        cvc_failed_attempts: [],
         locked_at: null,
       },
       ...(input.agreementId ? { $addToSet: { agreements: input.agreementId } } : {}),
@@ -169,25 +170,30 @@ export class CardsRepository {
     return result.deletedCount === 1;
   }
 
-  /** A successful charge with the saved card: most recently used first, CVC counter reset. */
+  /** A successful charge with the saved card: most recently used first, CVC failures forgotten. */
   async markUsed(token: string, now: Date, agreementId?: string): Promise<void> {
     await this.cards.updateOne(
       { _id: token },
       {
-        $set: { last_used_at: now, cvc_failures: 0 },
+        $set: { last_used_at: now, cvc_failures: 0, cvc_failed_attempts: [] },
         ...(agreementId ? { $addToSet: { agreements: agreementId } } : {}),
       },
     );
   }
 
-  /** Counts an incorrect_cvc decline; resolves true when this one locked the card. */
-  async registerCvcFailure(token: string, now: Date): Promise<boolean> {
+  /**
+   * Counts an incorrect_cvc decline of one attempt (a set of attempt keys, so a retried write of
+   * the same attempt counts once); resolves true when this one locked the card.
+   */
+  async registerCvcFailure(token: string, attemptKey: string, now: Date): Promise<boolean> {
     const doc = await this.cards.findOneAndUpdate(
       { _id: token },
-      { $inc: { cvc_failures: 1 } },
+      { $addToSet: { cvc_failed_attempts: attemptKey } },
       { returnDocument: 'after' },
     );
-    if (!doc || !locksAfter(doc.cvc_failures ?? 0) || doc.locked_at) return false;
+    const failures = doc?.cvc_failed_attempts?.length ?? 0;
+    if (doc) await this.cards.updateOne({ _id: token }, { $set: { cvc_failures: failures } });
+    if (!doc || !locksAfter(failures) || doc.locked_at) return false;
     await this.cards.updateOne({ _id: token }, { $set: { locked_at: now } });
     return true;
   }
@@ -198,7 +204,10 @@ export class CardsRepository {
       (card) => card.fingerprint === fingerprint && (card.locked_at || card.cvc_failures),
     );
     for (const card of copies) {
-      await this.cards.updateOne({ _id: card._id }, { $set: { cvc_failures: 0, locked_at: null } });
+      await this.cards.updateOne(
+        { _id: card._id },
+        { $set: { cvc_failures: 0, cvc_failed_attempts: [], locked_at: null } },
+      );
     }
   }
 }

@@ -43,8 +43,10 @@ export interface SavedCardDoc {
   agreements: string[];
   created_at: Date;
   last_used_at: Date;
-  /** consecutive incorrect_cvc declines; the token locks at CVC_LOCK_THRESHOLD */
+  /** consecutive incorrect_cvc declines (a count of cvc_failed_attempts); locks at CVC_LOCK_THRESHOLD */
   cvc_failures?: number;
+  /** the gateway keys of the attempts that declined incorrect_cvc since the last success */
+  cvc_failed_attempts?: string[];
   locked_at?: Date | null;
 }
 

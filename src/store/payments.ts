@@ -6,6 +6,7 @@
 import { MongoServerError, type Collection } from 'mongodb';
 
 import type { PaymentPatch, PaymentRecord } from '../domain/payment';
+import { statesThatMayBecome } from '../domain/states';
 
 const DUPLICATE_KEY = 11000;
 
@@ -53,11 +54,21 @@ export class PaymentsRepository {
     );
   }
 
-  /** Applies a workflow's change; resolves with the record as it was before (for metrics). */
+  /**
+   * Applies a workflow's change, unless the record already has a newer (or the same) revision from
+   * that writer or cannot move to the written state (a closed payment is never reopened). Resolves
+   * with the record as it was before, or null when the write was not applied.
+   */
   async record(sessionId: string, patch: PaymentPatch, now: Date): Promise<PaymentRecord | null> {
+    const { writer, revision, ...fields } = patch;
+    const seen = `revisions.${writer}`;
     return this.payments.findOneAndUpdate(
-      { _id: sessionId },
-      { $set: { ...patch, updated_at: now.toISOString() } },
+      {
+        _id: sessionId,
+        state: { $in: statesThatMayBecome(fields.state) },
+        $or: [{ [seen]: { $lt: revision } }, { [seen]: { $exists: false } }],
+      },
+      { $set: { ...fields, [seen]: revision, updated_at: now.toISOString() } },
       { returnDocument: 'before' }, // (FerretDB: no projection on findAndModify)
     );
   }

@@ -42,6 +42,19 @@ export interface CheckoutInput {
   agreementId?: string;
   /** the merchant's webhook endpoint, notified on every terminal state */
   webhookUrl?: string;
+  /**
+   * A run that continues a payment whose earlier run ended without finishing it (terminated by an
+   * operator, or a create retried after its record was written): the record as it was.
+   */
+  resume?: {
+    state: PaymentState;
+    attempts: Attempt[];
+    /** the last revision the earlier run wrote */
+    revision: number;
+    token?: SavedCard;
+    chargeId?: string;
+    paidWith?: string;
+  };
 }
 
 /** A new card, already exchanged for the gateway's single-use token by the API. */
@@ -67,6 +80,14 @@ export interface SavedCardAttempt {
 
 export type SubmitAttempt = NewCardAttempt | SavedCardAttempt;
 
+/** An attempt a resumed run found pending in the record: what it was sent with is not known. */
+export interface RecoveredAttempt {
+  method: 'recovered';
+  pgCode: string;
+}
+
+export type AttemptRef = SubmitAttempt | RecoveredAttempt;
+
 export interface TokenChargeInput {
   sessionId: string;
   merchantId: string;
@@ -85,7 +106,10 @@ export interface TokenChargeInput {
 }
 
 export type TokenChargeResult =
-  { kind: 'charged'; charge: ChargeResult; card: SavedCard } | { kind: 'rejected'; refusal: Refusal };
+  | { kind: 'charged'; charge: ChargeResult; card: SavedCard }
+  /** the gateway's answer was lost: the parent asks it by idempotency key */
+  | { kind: 'unknown'; card: SavedCard }
+  | { kind: 'rejected'; refusal: Refusal };
 
 export interface NextAction {
   type: 'redirect_to_url';

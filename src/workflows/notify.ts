@@ -4,14 +4,18 @@ import { ParentClosePolicy, startChild } from '@temporalio/workflow';
 
 import type { WebhookEventInput } from '../activities/types';
 import { webhookWorkflowId } from './definitions';
+import { paymentRunSearchAttributes } from './search-attributes';
 import { WebhookDeliveryWorkflow } from './webhook-delivery';
 
 export async function notifyMerchant(event: WebhookEventInput): Promise<void> {
   try {
     await startChild(WebhookDeliveryWorkflow, {
       workflowId: webhookWorkflowId(event.eventId),
+      // an event is delivered by one run; re-sending one is an operator's reset, never a second start
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
       args: [event],
       parentClosePolicy: ParentClosePolicy.ABANDON,
+      typedSearchAttributes: paymentRunSearchAttributes(event),
     });
   } catch (error) {
     // The same event is already being delivered: at-least-once, not twice at once.

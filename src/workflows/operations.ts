@@ -10,7 +10,10 @@ import {
   ApplicationFailure,
   allHandlersFinished,
   condition,
+  log,
   setHandler,
+  sleep,
+  upsertSearchAttributes,
   uuid4,
 } from '@temporalio/workflow';
 
@@ -29,9 +32,29 @@ import {
   type PaymentOperationsInput,
 } from './definitions';
 import { notifyMerchant, workflowNowIso } from './notify';
+import { recordUntilDone } from './record';
 import { refuse } from './refusals';
+import { PaymentStateAttr } from './search-attributes';
 
 const IDLE = '1 minute';
+
+/**
+ * A gateway operation whose answer was lost (the activity ran out of time) is sent again under the
+ * same idempotency key after a durable wait: the gateway replays a committed operation instead of
+ * repeating it, so this learns what happened without ever doing it twice.
+ */
+async function untilAnswered<T>(call: () => Promise<T>): Promise<T> {
+  for (let wait = 5_000; ; wait = Math.min(wait * 2, 300_000)) {
+    try {
+      return await call();
+    } catch (error) {
+      const lost = error instanceof ActivityFailure && !(error.cause instanceof ApplicationFailure);
+      if (!lost) throw error;
+      log.warn('A gateway operation went unanswered; asking again under the same key', { waitMs: wait });
+      await sleep(wait);
+    }
+  }
+}
 
 export async function PaymentOperationsWorkflow(input: PaymentOperationsInput): Promise<void> {
   let payment: PaymentForOperations | undefined;
@@ -57,23 +80,25 @@ export async function PaymentOperationsWorkflow(input: PaymentOperationsInput): 
 
     const n = p.operations.length + 1;
     const reference = referenceNumber(uuid4(), 'OP');
-    let gatewayReference: string;
-    try {
-      ({ gatewayReference } = await gatewayActivities.gatewayOperation({
+    const gatewayReference = await untilAnswered(() =>
+      gatewayActivities.gatewayOperation({
         chargeId: p.chargeId!,
         kind: check.operation,
         ...(check.amount ? { amount: check.amount } : {}),
         currency: p.currencyCode,
         idempotencyKey: `${p.sessionId}:operation:${n}`,
-      }));
-    } catch (error) {
-      if (error instanceof ActivityFailure && error.cause instanceof ApplicationFailure) {
-        throw refuse(
-          refusal('gateway_refused_operation', { operation: check.operation, reason: error.cause.message }),
-        );
-      }
-      throw error;
-    }
+      }),
+    ).then(
+      (answer) => answer.gatewayReference,
+      (error: unknown) => {
+        if (error instanceof ActivityFailure && error.cause instanceof ApplicationFailure) {
+          throw refuse(
+            refusal('gateway_refused_operation', { operation: check.operation, reason: error.cause.message }),
+          );
+        }
+        throw error;
+      },
+    );
 
     const record: OperationRecord = {
       operation: request.operation,
@@ -85,13 +110,17 @@ export async function PaymentOperationsWorkflow(input: PaymentOperationsInput): 
       gateway_reference: gatewayReference,
       ...(request.requestKey ? { request_key: request.requestKey } : {}),
     };
-    payment = { ...p, ...check.next, operations: [...p.operations, record] };
-    await storeActivities.recordPayment(p.sessionId, {
+    payment = { ...p, ...check.next, operations: [...p.operations, record], revision: p.revision + 1 };
+    await recordUntilDone(p.sessionId, {
+      writer: 'operations',
+      revision: payment.revision,
       state: payment.state,
       operations: payment.operations,
       captured_amount: payment.capturedAmount,
       refunded_amount: payment.refundedAmount,
     });
+    // the payment's state as operators search it follows its operations (refunded, voided, …)
+    upsertSearchAttributes([{ key: PaymentStateAttr, value: payment.state }]);
     if (payment.webhookUrl) {
       await notifyMerchant({
         eventId: operationEventId(p.sessionId, n),

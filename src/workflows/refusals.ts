@@ -20,3 +20,11 @@ export function refuse(r: Refusal): ApplicationFailure {
 export function assertNoRefusal(r: Refusal | undefined): void {
   if (r) throw refuse(r);
 }
+
+/** Is this error a refusal thrown by `refuse`? */
+export function isRefusal(error: unknown): error is ApplicationFailure {
+  return (
+    error instanceof ApplicationFailure &&
+    Object.values(REFUSALS).some((spec) => spec.failureType === error.type)
+  );
+}

@@ -2,12 +2,21 @@
  * WebhookDeliveryWorkflow (`webhook-{event_id}`): delivers one notification at least once,
  * retrying timeouts, connection errors, 429 and 5xx with exponential backoff for two days. It
  * runs on its own (abandoned by its parent), so a slow merchant endpoint never holds a payment.
+ * A webhook the merchant refused (4xx) or that gave up after two days is marked NeedsAttention, so
+ * operators find what to re-send (runbook: reset the workflow).
  */
-import { ActivityFailure, ApplicationFailure, log, proxyActivities } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  log,
+  proxyActivities,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
 
 import type { Activities } from '../activities';
-import { ActivityFailureType } from '../domain/activity-failures';
 import type { WebhookEventInput } from '../activities/types';
+import { ActivityFailureType } from '../domain/activity-failures';
+import { NeedsAttention } from './search-attributes';
 
 const { deliverWebhook } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
@@ -31,6 +40,7 @@ export async function WebhookDeliveryWorkflow(event: WebhookEventInput): Promise
       const rejected =
         error.cause instanceof ApplicationFailure && error.cause.type === ActivityFailureType.WebhookRejected;
       log.warn('Webhook not delivered', { eventId: event.eventId, rejected });
+      upsertSearchAttributes([{ key: NeedsAttention, value: true }]);
       return rejected ? 'rejected' : 'gave_up';
     }
     throw error;

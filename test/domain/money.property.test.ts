@@ -11,6 +11,7 @@ import {
   CURRENCY_EXPONENTS,
   MoneyFormatError,
   formatMinorUnits,
+  maxMinorUnits,
   minorUnitsToNumber,
   normalizeAmount,
   parseMinorUnits,
@@ -22,11 +23,11 @@ const RUNS = { numRuns: 1000 };
 const counted = caseCounter('money');
 
 const currency = fc.constantFrom(...CURRENCY_CODES);
-/** The parser takes at most 18 whole digits. */
-const MAX_WHOLE = 10n ** 18n - 1n;
+/** Amounts have at most 9 whole digits (999,999,999 in any currency: domain/money.ts). */
+const MAX_WHOLE = 10n ** 9n - 1n;
 const digitString = (min: number, max: number) =>
   fc.array(fc.constantFrom(...'0123456789'), { minLength: min, maxLength: max }).map((d) => d.join(''));
-/** A whole part as the contract writes it: "0" or no leading zero, up to 18 digits. */
+/** A whole part as the contract writes it: "0" or no leading zero, up to 9 digits. */
 const whole = fc.bigInt({ min: 0n, max: MAX_WHOLE }).map(String);
 
 /** A well-formed amount for `c` with 0..exponent decimals. */
@@ -60,7 +61,7 @@ describe('money (property)', () => {
     fc.assert(
       fc.property(
         counted(
-          currency.chain((c) => fc.tuple(fc.constant(c), fc.bigInt({ min: 0n, max: 10n ** 18n - 1n }))),
+          currency.chain((c) => fc.tuple(fc.constant(c), fc.bigInt({ min: 0n, max: maxMinorUnits(c) }))),
         ),
         ([c, minor]) => {
           const text = formatMinorUnits(minor, c);
@@ -209,5 +210,28 @@ describe('money (property)', () => {
       }),
       RUNS,
     );
+  });
+});
+
+describe('the largest amount (property)', () => {
+  it('anything above 999,999,999 in the currency is refused, whatever its form', () => {
+    fc.assert(
+      fc.property(
+        counted(
+          currency.chain((c) =>
+            fc.tuple(fc.constant(c), fc.bigInt({ min: maxMinorUnits(c) + 1n, max: 10n ** 21n })),
+          ),
+        ),
+        ([c, minor]) => {
+          const text = formatMinorUnits(minor, c);
+          expect(() => parseMinorUnits(text, c)).toThrow(MoneyFormatError);
+          // the cap is far below what a gateway's integer minor units can carry
+          expect(maxMinorUnits(c) < BigInt(Number.MAX_SAFE_INTEGER)).toBe(true);
+        },
+      ),
+      RUNS,
+    );
+    expect(parseMinorUnits('999999999.999', 'KWD')).toBe(999999999999n);
+    expect(() => parseMinorUnits('999999999999999999', 'KWD')).toThrow('at most 999999999.999 KWD');
   });
 });

@@ -24,8 +24,10 @@ describe('money', () => {
     const a = parseMinorUnits('0.1', 'USD');
     const b = parseMinorUnits('0.2', 'USD');
     expect(formatMinorUnits(a + b, 'USD')).toBe('0.30');
-    expect(formatMinorUnits(parseMinorUnits('123456789012345.678', 'KWD'), 'KWD')).toBe(
-      '123456789012345.678',
-    );
+    // beyond 2^53 the arithmetic stays exact (bigint) …
+    expect(formatMinorUnits(123456789012345678n, 'KWD')).toBe('123456789012345.678');
+    expect(formatMinorUnits(parseMinorUnits('999999999.999', 'KWD') + 1n, 'KWD')).toBe('1000000000.000');
+    // … and amounts that large are refused at the edge: no payment is bigger than 999,999,999
+    expect(() => parseMinorUnits('123456789012345.678', 'KWD')).toThrow(MoneyFormatError);
   });
 });

@@ -182,7 +182,13 @@ describe('payment metrics (API and worker side)', () => {
       decline_code: 'expired_card',
       payment_method: 'card' as const,
     };
-    const patch = { state: 'failed' as const, attempts: [attempt] };
+    // a revision past any the payment's own run has written, retried with the same revision
+    const patch = {
+      writer: 'checkout' as const,
+      revision: 1_000,
+      state: 'failed' as const,
+      attempts: [attempt],
+    };
     const labels = { state: 'failed', gateway: 'credit-card' };
     const before = await value('tokenpay_payments_finalized_total', labels);
     const declines = await value('tokenpay_gateway_declines_total', { decline_code: 'expired_card' });

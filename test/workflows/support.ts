@@ -5,7 +5,6 @@
  * charge that hangs — and days pass in milliseconds.
  */
 import { randomBytes } from 'node:crypto';
-import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker, bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
 
@@ -14,8 +13,8 @@ import type { ChargeGatewayInput, ChargeResult, SavedCardForCharge } from '../..
 import { ensureTestServerBinary } from '../../src/dev/binaries';
 import { DEMO_GATEWAY_CONFIGS, type GatewayConfig } from '../../src/domain/gateway-config';
 import type { PaymentPatch, SavedCard } from '../../src/domain/payment';
+import { registerSearchAttributes } from '../../src/temporal/register-search-attributes';
 import type { CheckoutInput } from '../../src/workflows/definitions';
-import { SEARCH_ATTRIBUTE_NAMES } from '../../src/workflows/search-attributes';
 
 let bundle: Promise<WorkflowBundle> | undefined;
 
@@ -39,15 +38,7 @@ export async function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
     server: { executable: { type: 'existing-path', path } },
   });
   // the payment workflows keep their search attributes current (CONTRACT §8)
-  await env.connection.operatorService.addSearchAttributes({
-    namespace: 'default',
-    searchAttributes: Object.fromEntries(
-      SEARCH_ATTRIBUTE_NAMES.map((name) => [
-        name,
-        temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-      ]),
-    ),
-  });
+  await registerSearchAttributes(env.connection, 'default');
   return env;
 }
 
@@ -68,8 +59,13 @@ export function answer(status: ChargeResult['status'], extra: Partial<ChargeResu
  */
 export interface Script {
   charges?: Array<ChargeResult | ((input: ChargeGatewayInput) => Promise<ChargeResult>)>;
+  /** answers of getCharge (by charge id), in order; the last one repeats */
   lookups?: ChargeResult[];
+  /** answers of lookupCharge (by idempotency key), in order; the last one repeats */
+  keyLookups?: (ChargeResult | null)[];
   savedCard?: SavedCardForCharge | null;
+  /** how deliverWebhook behaves (default: delivered) */
+  deliver?: () => Promise<void>;
 }
 
 export interface FakeActivities {
@@ -84,6 +80,7 @@ export function fakeActivities(script: Script): FakeActivities {
   const records: PaymentPatch[] = [];
   const charges = [...(script.charges ?? [])];
   const lookups = [...(script.lookups ?? [])];
+  const keyLookups = [...(script.keyLookups ?? [])];
   const log =
     <A extends unknown[], R>(name: string, body: (...args: A) => Promise<R>) =>
     async (...args: A): Promise<R> => {
@@ -112,6 +109,10 @@ export function fakeActivities(script: Script): FakeActivities {
       if (!next) throw new Error('no scripted lookup');
       return next;
     }),
+    lookupCharge: log('lookupCharge', async (_key: string) => {
+      if (keyLookups.length === 0) throw new Error('no scripted key lookup');
+      return keyLookups.length > 1 ? keyLookups.shift()! : keyLookups[0]!;
+    }),
     gatewayOperation: log('gatewayOperation', async () => ({ gatewayReference: 'gw_ref' })),
     recordPayment: log('recordPayment', async (_sessionId: string, patch: PaymentPatch) => {
       records.push(structuredClone(patch));
@@ -120,7 +121,20 @@ export function fakeActivities(script: Script): FakeActivities {
     loadSavedCard: log('loadSavedCard', async () => script.savedCard ?? null),
     recordSavedCardOutcome: log('recordSavedCardOutcome', async () => undefined),
     unlockSavedCards: log('unlockSavedCards', async () => undefined),
-    deliverWebhook: log('deliverWebhook', async () => undefined),
+    deliverWebhook: log('deliverWebhook', async () => (script.deliver ? script.deliver() : undefined)),
+    loadPaymentForOperations: log('loadPaymentForOperations', async (sessionId: string) => ({
+      sessionId,
+      merchantId: 'demo',
+      revision: 0,
+      state: 'paid' as const,
+      amount: '20.230',
+      currencyCode: 'KWD' as const,
+      chargeId: 'ch_paid',
+      capturedAmount: '20.230',
+      refundedAmount: '0.000',
+      operations: [],
+      webhookUrl: 'https://merchant.example/hooks',
+    })),
   };
   return {
     activities,

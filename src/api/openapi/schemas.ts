@@ -289,7 +289,7 @@ type Fits<S extends z.ZodType, T> = [
 type PaymentResponseKeys =
   | Exclude<
       keyof PaymentRecord,
-      '_id' | 'gateways' | 'merchant_id' | 'expires_at' | 'charge_id' | 'updated_at'
+      '_id' | 'gateways' | 'merchant_id' | 'expires_at' | 'charge_id' | 'updated_at' | 'revisions'
     >
   | 'session_id'
   | 'checkout_url'

@@ -1,22 +1,22 @@
 /**
  * One payment attempt of a checkout session: refused, or charged (a new card directly, a saved
  * card through a child TokenChargeWorkflow) under a gateway idempotency key derived from the
- * persisted attempt number, then settled with the gateway's answer.
+ * persisted attempt number, then settled with the gateway's answer — or, while the gateway has
+ * not decided (3-D Secure, a lost answer), awaited.
  */
-import { ActivityFailure, ApplicationFailure, executeChild, uuid4 } from '@temporalio/workflow';
+import { executeChild, uuid4 } from '@temporalio/workflow';
 
-import type { ChargeResult } from '../../activities/types';
-import { ActivityFailureType } from '../../domain/activity-failures';
 import { attemptRefusal, pendingAttempt, referenceNumber, shouldStoreCard } from '../../domain/checkout';
-import { gatewayActivities } from '../proxies';
 import { tokenChargeWorkflowId, type AttemptOutcome, type SubmitAttempt } from '../definitions';
+import { chargeOutcome, type ChargeOutcome } from '../gateway-answers';
 import { workflowNowIso } from '../notify';
-import { assertNoRefusal, refuse } from '../refusals';
+import { gatewayActivities } from '../proxies';
+import { assertNoRefusal, isRefusal, refuse } from '../refusals';
 import { paymentSearchAttributes } from '../search-attributes';
 import { TokenChargeWorkflow } from '../token-charge';
-import { startChallenge } from './challenge';
+import { abandonChallenge, awaitLostAnswer, startChallenge } from './awaiting';
 import type { CheckoutSession } from './session';
-import { settle, type Charged } from './settle';
+import { settle } from './settle';
 
 export function assertCanAttempt(session: CheckoutSession, attempt: SubmitAttempt): void {
   assertNoRefusal(attemptRefusal(session.attemptContext(), attempt, Date.now()));
@@ -25,43 +25,72 @@ export function assertCanAttempt(session: CheckoutSession, attempt: SubmitAttemp
 /** The submitPayment update: the outcome of this attempt, or of its 3-D Secure challenge so far. */
 export async function submit(session: CheckoutSession, attempt: SubmitAttempt): Promise<AttemptOutcome> {
   // Checked again here: the validator and the handler may see different states when two updates
-  // arrive in one workflow task (a double-clicked Pay).
+  // arrive in one workflow task (a double-clicked Pay). The claim is taken at once, so the second
+  // click is refused rather than queued as a second attempt.
   assertCanAttempt(session, attempt);
-  session.attemptInFlight = true;
+  session.attemptClaimed = true;
   try {
-    const attemptNo = session.attempts.length + 1;
-    const startedAt = workflowNowIso();
-    // A refused saved card never reached the gateway: it is not an attempt.
-    const charged = await charge(session, attempt, `${session.input.sessionId}:attempt:${attemptNo}`);
-    const index =
-      session.attempts.push(
-        pendingAttempt({
-          referenceNumber: referenceNumber(uuid4()),
-          pgCode: attempt.pgCode,
-          method: attempt.method,
-          createdAt: startedAt,
-        }),
-      ) - 1;
-    if (charged.charge.status === 'requires_action' && charged.charge.nextActionUrl) {
-      return await startChallenge(session, index, attempt, charged);
-    }
-    return await settle(session, index, attempt, charged);
+    return await session.exclusive(async () => {
+      if (session.awaiting?.kind === 'challenge') {
+        // A challenge the customer left open is superseded: voided first, so that its late
+        // approval can never move money (an approval that came first makes the session paid).
+        await abandonChallenge(session);
+      }
+      assertNoRefusal(attemptRefusal({ ...session.attemptContext(), busy: false }, attempt, Date.now()));
+      return await charge(session, attempt);
+    });
   } finally {
-    session.attemptInFlight = false;
+    session.attemptClaimed = false;
   }
 }
 
+async function charge(session: CheckoutSession, attempt: SubmitAttempt): Promise<AttemptOutcome> {
+  const idempotencyKey = `${session.input.sessionId}:attempt:${session.attempts.length + 1}`;
+  const index =
+    session.attempts.push(
+      pendingAttempt({
+        referenceNumber: referenceNumber(uuid4()),
+        pgCode: attempt.pgCode,
+        method: attempt.method,
+        createdAt: workflowNowIso(),
+      }),
+    ) - 1;
+  // Until the gateway answers, the charge is in flight; if the run is canceled meanwhile, the
+  // clean-up asks the gateway about it by this key.
+  session.charging = { idempotencyKey, index, attempt };
+  let outcome: ChargeOutcome;
+  try {
+    outcome = await sendToGateway(session, attempt, idempotencyKey);
+  } catch (error) {
+    if (isRefusal(error)) {
+      // A refused saved card never reached the gateway: it is not an attempt.
+      session.attempts.pop();
+      session.charging = undefined;
+    }
+    throw error;
+  }
+  session.charging = undefined;
+  if (outcome.kind === 'unknown') {
+    return awaitLostAnswer(session, index, attempt, idempotencyKey, outcome.savedCard);
+  }
+  const charged = { charge: outcome.charge, ...(outcome.savedCard ? { savedCard: outcome.savedCard } : {}) };
+  if (outcome.charge.status === 'requires_action' && outcome.charge.nextActionUrl) {
+    return startChallenge(session, index, attempt, charged, idempotencyKey);
+  }
+  return settle(session, index, attempt, charged, idempotencyKey);
+}
+
 /** Sends the attempt to the gateway: directly for a new card, through the child for a saved one. */
-async function charge(
+async function sendToGateway(
   session: CheckoutSession,
   attempt: SubmitAttempt,
   idempotencyKey: string,
-): Promise<Charged> {
+): Promise<ChargeOutcome> {
   const { input } = session;
   const config = session.config(attempt.pgCode)!;
   if (attempt.method === 'card') {
-    const charged = await gatewayActivities
-      .chargeGateway({
+    return chargeOutcome(() =>
+      gatewayActivities.chargeGateway({
         idempotencyKey,
         pgCode: attempt.pgCode,
         amount: input.amount,
@@ -76,13 +105,13 @@ async function charge(
         }),
         returnUrl: input.returnUrl,
         threeDs: config.three_ds === 'never' ? 'never' : 'if_required',
-      })
-      .catch(asDecline);
-    return { charge: charged };
+      }),
+    );
   }
   session.tokenCharges += 1;
   const result = await executeChild(TokenChargeWorkflow, {
     workflowId: tokenChargeWorkflowId(input.sessionId, session.tokenCharges),
+    // the charge's gateway key (from the attempt number), not the child's id, keeps it single
     args: [
       {
         sessionId: input.sessionId,
@@ -103,26 +132,6 @@ async function charge(
     typedSearchAttributes: paymentSearchAttributes(input, 'pending'),
   });
   if (result.kind === 'rejected') throw refuse(result.refusal);
-  return { charge: result.charge, savedCard: result.card };
-}
-
-/**
- * The gateway refused the request itself (e.g. the single-use card token expired while the
- * customer waited): the attempt failed, nothing was charged.
- */
-function asDecline(error: unknown): ChargeResult {
-  if (
-    error instanceof ActivityFailure &&
-    error.cause instanceof ApplicationFailure &&
-    error.cause.type === ActivityFailureType.GatewayRejected
-  ) {
-    const [details] = error.cause.details as [{ code?: string }?];
-    return {
-      chargeId: '',
-      status: 'declined',
-      declineCode: details?.code ?? 'processing_error',
-      card: { brand: 'unknown', bin: '', last4: '', exp_month: '', exp_year: '' },
-    };
-  }
-  throw error;
+  if (result.kind === 'unknown') return { kind: 'unknown', savedCard: result.card };
+  return { kind: 'answered', charge: result.charge, savedCard: result.card };
 }

@@ -1,13 +1,16 @@
 /**
  * Settling an attempt with the gateway's final answer (approved or declined): the attempt's
- * result, the card bookkeeping the answer calls for, and the session's next state.
+ * result and the session's next state are recorded first; the card bookkeeping the answer calls
+ * for comes after, and a failing save is retried on its own, never holding the payment.
  */
+import { ActivityFailure, log, sleep } from '@temporalio/workflow';
+
 import type { ChargeResult } from '../../activities/types';
 import { isApproved } from '../../domain/charge';
 import { settleAttempt, shouldStoreCard } from '../../domain/checkout';
 import type { SavedCard } from '../../domain/payment';
+import type { AttemptOutcome, AttemptRef } from '../definitions';
 import { storeActivities } from '../proxies';
-import type { AttemptOutcome, SubmitAttempt } from '../definitions';
 import type { CheckoutSession } from './session';
 
 /** A gateway answer for one attempt, with the saved card it concerned. */
@@ -16,12 +19,16 @@ export interface Charged {
   savedCard?: SavedCard;
 }
 
+/** How long a card save keeps being retried before an operator is asked to look. */
+const SAVE_RETRY_FOR_MS = 24 * 3600_000;
+
 /** Applies a final gateway answer (approved or declined) to attempt `index` and to the session. */
 export async function settle(
   session: CheckoutSession,
   index: number,
-  attempt: SubmitAttempt,
+  attempt: AttemptRef,
   { charge: answer, savedCard }: Charged,
+  idempotencyKey: string,
 ): Promise<AttemptOutcome> {
   const config = session.config(attempt.pgCode)!;
   const { attempt: settled, next } = settleAttempt(session.attempts[index]!, answer, {
@@ -29,59 +36,104 @@ export async function settle(
     maxAttempts: config.max_attempts,
   });
   session.attempts[index] = settled;
-  if (isApproved(answer.status)) {
+  const approved = isApproved(answer.status);
+  if (approved) {
     session.chargeId = answer.chargeId;
     session.paidWith = attempt.pgCode;
+    if (attempt.method === 'token' && savedCard) session.token = savedCard;
   }
-  await keepCard(session, attempt, answer, savedCard);
   await session.moveTo(next);
+  await keepCard(session, attempt, answer, idempotencyKey);
   return session.outcomeOf(session.attempts[index]!);
 }
 
 /** The card bookkeeping an answer calls for: save a new card, mark or count a saved one, unlock. */
 async function keepCard(
   session: CheckoutSession,
-  attempt: SubmitAttempt,
+  attempt: AttemptRef,
   answer: ChargeResult,
-  savedCard: SavedCard | undefined,
+  idempotencyKey: string,
 ): Promise<void> {
   const { input } = session;
   const approved = isApproved(answer.status);
-  if (attempt.method === 'token' && savedCard) {
-    if (approved) session.token = savedCard;
+  if (attempt.method === 'recovered') return; // what it was sent with is not known: nothing to save
+  if (attempt.method === 'token') {
     if (approved || (answer.declineCode === 'incorrect_cvc' && !attempt.merchantInitiated)) {
-      await storeActivities.recordSavedCardOutcome({
-        token: attempt.token,
-        outcome: approved ? 'success' : 'incorrect_cvc',
-        ...(input.agreementId ? { agreementId: input.agreementId } : {}),
-      });
+      await soonOrLater(session, 'saved card outcome', () =>
+        storeActivities.recordSavedCardOutcome({
+          token: attempt.token,
+          outcome: approved ? 'success' : 'incorrect_cvc',
+          // one count per attempt, however often the write is retried
+          attemptKey: idempotencyKey,
+          ...(input.agreementId ? { agreementId: input.agreementId } : {}),
+        }),
+      );
     }
     return;
   }
-  if (attempt.method !== 'card' || !approved || !input.customerId) return;
-  const config = session.config(attempt.pgCode)!;
+  if (!approved || !input.customerId) return;
+  const customerId = input.customerId;
   const store = shouldStoreCard({
     paymentType: input.paymentType,
     saveCardRequested: attempt.saveCard,
-    customerId: input.customerId,
-    config,
+    customerId,
+    config: session.config(attempt.pgCode)!,
   });
   if (answer.sourceToken && store) {
-    session.token = await storeActivities.tokenizeCard({
-      merchantId: input.merchantId,
-      customerId: input.customerId,
-      pgCode: attempt.pgCode,
-      sourceToken: answer.sourceToken,
-      card: attempt.card,
-      fingerprint: attempt.fingerprint,
-      ...(input.agreementId ? { agreementId: input.agreementId } : {}),
+    const sourceToken = answer.sourceToken;
+    await soonOrLater(session, 'card save', async () => {
+      session.token = await storeActivities.tokenizeCard({
+        merchantId: input.merchantId,
+        customerId,
+        pgCode: attempt.pgCode,
+        sourceToken,
+        card: attempt.card,
+        fingerprint: attempt.fingerprint,
+        ...(input.agreementId ? { agreementId: input.agreementId } : {}),
+      });
+      await session.persist();
     });
   } else {
     // Paying with the full card lifts a CVC lock on saved copies of it.
-    await storeActivities.unlockSavedCards({
-      merchantId: input.merchantId,
-      customerId: input.customerId,
-      fingerprint: attempt.fingerprint,
-    });
+    await soonOrLater(session, 'card unlock', () =>
+      storeActivities.unlockSavedCards({
+        merchantId: input.merchantId,
+        customerId,
+        fingerprint: attempt.fingerprint,
+      }),
+    );
   }
+}
+
+/**
+ * Tries `work` now (bounded by its activity's timeouts); if it fails, it is retried in the
+ * background with durable timers and the answer goes out without waiting for it.
+ */
+async function soonOrLater(
+  session: CheckoutSession,
+  what: string,
+  work: () => Promise<unknown>,
+): Promise<void> {
+  try {
+    await work();
+    return;
+  } catch (error) {
+    if (!(error instanceof ActivityFailure)) throw error;
+    log.warn(`${what} failed; retrying in the background`, { sessionId: session.input.sessionId });
+  }
+  session.later(
+    (async () => {
+      const giveUpAt = Date.now() + SAVE_RETRY_FOR_MS;
+      for (let wait = 5_000; Date.now() < giveUpAt; wait = Math.min(wait * 2, 600_000)) {
+        await sleep(wait);
+        try {
+          await work();
+          return;
+        } catch (error) {
+          if (!(error instanceof ActivityFailure)) throw error;
+        }
+      }
+      session.needsAttention(`${what} kept failing for a day`);
+    })(),
+  );
 }
