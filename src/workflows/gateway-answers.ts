@@ -4,7 +4,7 @@
  * decline; a charge the gateway never answered within the activity's bounds is *unknown* — never a
  * decline — and the workflow asks the gateway by idempotency key until it knows.
  */
-import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, isCancellation } from '@temporalio/workflow';
 
 import type { ChargeResult } from '../activities/types';
 import { ActivityFailureType } from '../domain/activity-failures';
@@ -18,7 +18,7 @@ export async function chargeOutcome(call: () => Promise<ChargeResult>): Promise<
   try {
     return { kind: 'answered', charge: await call() };
   } catch (error) {
-    if (!(error instanceof ActivityFailure)) throw error;
+    if (!(error instanceof ActivityFailure) || isCancellation(error)) throw error; // a canceled run cleans up itself
     const cause = error.cause;
     if (cause instanceof ApplicationFailure && cause.nonRetryable) {
       // e.g. an expired single-use card token, or an amount the gateway cannot take

@@ -7,6 +7,7 @@
  */
 import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 
 import type { Refusal } from '../../src/domain/refusals';
@@ -335,20 +336,30 @@ it('a run resumed from its record asks the gateway about the attempt it found pe
 });
 
 it('page loads cannot grow history: a hundred returns to a pending challenge add a few dozen events', async () => {
+  // (the API lets one page load per session through at a time: tested in test/api/checkout.test.ts)
   const fake = fakeActivities({ charges: [challenge()], lookups: [challenge()] });
   await withWorker(env, fake.activities, async (taskQueue) => {
     const handle = await start(taskQueue, await checkoutInput(env));
     await handle.executeUpdate(pageOpenedUpdate);
     await handle.executeUpdate(submitPaymentUpdate, { args: [newCard('tok_1')] });
     const before = (await handle.fetchHistory()).events!.length;
-    const answers = await Promise.allSettled(
-      Array.from({ length: 100 }, () =>
-        Promise.all([handle.executeUpdate(pageOpenedUpdate), handle.executeUpdate(resolveChallengeUpdate)]),
-      ),
-    );
-    expect(answers.some((a) => a.status === 'rejected')).toBe(true); // no-ops refused by validators
-    const added = (await handle.fetchHistory()).events!.length - before;
-    expect(added).toBeLessThan(40);
+    let refused = 0;
+    for (let i = 0; i < 100; i++) {
+      for (const update of [pageOpenedUpdate, resolveChallengeUpdate] as const) {
+        await handle.executeUpdate(update as typeof resolveChallengeUpdate).catch(() => refused++);
+      }
+    }
+    expect(refused).toBeGreaterThan(150); // no-ops refused by validators, before they reach history
+    // Temporal's test server writes a workflow task for every update, refused or not; the real
+    // server drops the speculative task of a refused update (test/api/checkout.test.ts counts the
+    // whole history there). What the workflow itself adds is everything else.
+    const { WORKFLOW_TASK_SCHEDULED, WORKFLOW_TASK_STARTED, WORKFLOW_TASK_COMPLETED } =
+      temporal.api.enums.v1.EventType;
+    const taskEvents = new Set([WORKFLOW_TASK_SCHEDULED, WORKFLOW_TASK_STARTED, WORKFLOW_TASK_COMPLETED]);
+    const added = (await handle.fetchHistory())
+      .events!.slice(before)
+      .filter((e) => !taskEvents.has(e.eventType!));
+    expect(added.length).toBeLessThan(12);
     await handle.terminate('test done');
   });
 });

@@ -179,7 +179,10 @@ export class CheckoutSession {
       ...(this.closedBy ? { operations: [this.closedBy] } : {}),
     };
     const scope = CancellationScope.current(); // a clean-up's writes must not be canceled with the run
-    this.recording = this.recording.then(() => scope.run(() => recordUntilDone(this.input.sessionId, patch)));
+    // a write cut short by a cancel must not stop the writes after it (the clean-up's)
+    this.recording = this.recording
+      .catch(() => undefined)
+      .then(() => scope.run(() => recordUntilDone(this.input.sessionId, patch)));
     return this.recording;
   }
 
