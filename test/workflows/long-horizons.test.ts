@@ -355,7 +355,11 @@ it('page loads cannot grow history: a hundred returns to a pending challenge add
     // whole history there). What the workflow itself adds is everything else.
     const { WORKFLOW_TASK_SCHEDULED, WORKFLOW_TASK_STARTED, WORKFLOW_TASK_COMPLETED } =
       temporal.api.enums.v1.EventType;
-    const taskEvents = new Set([WORKFLOW_TASK_SCHEDULED, WORKFLOW_TASK_STARTED, WORKFLOW_TASK_COMPLETED]);
+    const taskEvents = new Set([
+      E.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+      E.EVENT_TYPE_WORKFLOW_TASK_STARTED,
+      E.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
+    ]);
     const added = (await handle.fetchHistory())
       .events!.slice(before)
       .filter((e) => !taskEvents.has(e.eventType!));
