@@ -353,8 +353,7 @@ it('page loads cannot grow history: a hundred returns to a pending challenge add
     // Temporal's test server writes a workflow task for every update, refused or not; the real
     // server drops the speculative task of a refused update (test/api/checkout.test.ts counts the
     // whole history there). What the workflow itself adds is everything else.
-    const { WORKFLOW_TASK_SCHEDULED, WORKFLOW_TASK_STARTED, WORKFLOW_TASK_COMPLETED } =
-      temporal.api.enums.v1.EventType;
+    const E = temporal.api.enums.v1.EventType;
     const taskEvents = new Set([
       E.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
       E.EVENT_TYPE_WORKFLOW_TASK_STARTED,
