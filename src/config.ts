@@ -6,6 +6,7 @@
 import { z } from 'zod';
 
 import { loadCodecKeys, type CodecKeys } from './codec/keys';
+import { parseInterval } from './domain/duration';
 
 /** DEV-ONLY defaults, published in README. Production sets every one of these from a secret store. */
 export const DEV_DEFAULTS = {
@@ -58,6 +59,18 @@ const envSchema = z.object({
   TOKENPAY_WORKER_SDK_METRICS_PORT: blankAsUnset(z.coerce.number().int().min(1).max(65535).default(9465)),
   /** a prebuilt workflow bundle (tests and the chaos run build one for many workers) */
   TOKENPAY_WORKFLOW_BUNDLE: blankAsUnset(z.string().min(1).optional()),
+  /** how often reconciliation compares open payments with their workflows and the gateway */
+  TOKENPAY_RECONCILE_INTERVAL: z
+    .string()
+    .default('5m')
+    .refine((v) => parseInterval(v) !== undefined, 'Use a duration such as "30s", "5m", "1h", "2d".'),
+  /** how long webhook delivery attempts are kept (retention runs daily) */
+  TOKENPAY_DELIVERY_LOG_RETENTION: z
+    .string()
+    .default('90d')
+    .refine((v) => parseInterval(v) !== undefined, 'Use a duration such as "30d".'),
+  /** 0: this worker does not create the reconciliation and retention schedules (tests) */
+  TOKENPAY_SCHEDULES: z.enum(['0', '1']).default('1'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -100,6 +113,14 @@ export interface AppConfig {
     trustUiOrigin: boolean;
   };
   metrics: MetricsOptions;
+  maintenance: {
+    /** reconciliation runs this often (TOKENPAY_RECONCILE_INTERVAL) */
+    reconcileIntervalMs: number;
+    /** webhook delivery attempts are deleted after this long */
+    deliveryLogRetentionMs: number;
+    /** the worker creates (or updates) the schedules at start */
+    schedules: boolean;
+  };
   /** a prebuilt workflow bundle, else the worker bundles the workflows itself */
   workflowBundle?: string;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
@@ -148,6 +169,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       workerHost: e.TOKENPAY_WORKER_METRICS_HOST,
       workerPort: e.TOKENPAY_WORKER_METRICS_PORT,
       sdkPort: e.TOKENPAY_WORKER_SDK_METRICS_PORT,
+    },
+    maintenance: {
+      reconcileIntervalMs: parseInterval(e.TOKENPAY_RECONCILE_INTERVAL)!,
+      deliveryLogRetentionMs: parseInterval(e.TOKENPAY_DELIVERY_LOG_RETENTION)!,
+      schedules: e.TOKENPAY_SCHEDULES === '1',
     },
     ...(e.TOKENPAY_WORKFLOW_BUNDLE ? { workflowBundle: e.TOKENPAY_WORKFLOW_BUNDLE } : {}),
     logLevel: e.LOG_LEVEL,

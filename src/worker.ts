@@ -4,9 +4,11 @@
  * (activities' and the SDK's worker metrics) are served on TOKENPAY_WORKER_METRICS_PORT.
  */
 import net from 'node:net';
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 
 import { createActivities } from './activities';
+import { createMaintenanceActivities } from './activities/maintenance';
 import { createDataConverter } from './codec/data-converter';
 import { loadConfig, type AppConfig } from './config';
 import { HttpGateway } from './gateway/http-gateway';
@@ -15,6 +17,8 @@ import { setServiceLabel } from './metrics/registry';
 import { startMetricsServer, type MetricsServer } from './metrics/server';
 import { connectMongo, createStore, ensureIndexes } from './store';
 import { watchMongo } from './store/mongo-watchdog';
+import { registerSearchAttributes } from './temporal/register-search-attributes';
+import { ensureMaintenanceSchedules } from './temporal/schedules';
 
 export interface WorkerHandle {
   worker: Worker;
@@ -72,18 +76,33 @@ export async function startWorker(
   const watch = options.onMongoStuck ? watchMongo(mongo, config.mongoUri, options.onMongoStuck) : undefined;
   await ensureIndexes(mongo.db);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
+  // a client too: maintenance restarts payment runs, and the schedules are created through it
+  const clientConnection = await Connection.connect({ address: config.temporal.address });
+  const dataConverter = createDataConverter(config.codec.keys);
+  const temporal = new Client({
+    connection: clientConnection,
+    namespace: config.temporal.namespace,
+    dataConverter,
+  });
+  await registerSearchAttributes(clientConnection, config.temporal.namespace);
   const gateway = new HttpGateway({ baseUrl: config.gateway.url, timeoutMs: config.gateway.timeoutMs });
+  const store = createStore(mongo.db);
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    dataConverter: createDataConverter(config.codec.keys),
+    dataConverter,
     ...workflowSource(config.workflowBundle),
-    activities: createActivities({ store: createStore(mongo.db), gateway }),
+    activities: {
+      ...createActivities({ store, gateway }),
+      ...createMaintenanceActivities({ store, gateway, temporal, config }),
+    },
   });
+  if (config.maintenance.schedules) await ensureMaintenanceSchedules(temporal, config);
   const run = worker.run().finally(async () => {
     watch?.stop();
     await connection.close();
+    await clientConnection.close();
     await mongo.close();
   });
   return {

@@ -2,7 +2,13 @@
  * Sending a payment attempt to its CheckoutWorkflow and turning the workflow's refusals into the
  * contract's HTTP errors. Shared by the customer's submit and merchant-initiated charges.
  */
-import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
+import {
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type Client,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import { CancelledFailure } from '@temporalio/common';
 
 import { statusMessage } from '../domain/decline-messages';
 import type { Language } from '../domain/language';
@@ -45,9 +51,16 @@ export async function submitAttempt(
   } catch (error) {
     const refused = refusalOf(error);
     if (refused) throw httpErrorOf(refused, language);
-    if (error instanceof WorkflowNotFoundError) throw httpErrorOf(refusal('session_closed'), language);
+    // the run closed (finished, or an operator canceled it) before the attempt could be taken
+    if (error instanceof WorkflowNotFoundError || isCanceledRun(error)) {
+      throw httpErrorOf(refusal('session_closed'), language);
+    }
     throw error;
   }
+}
+
+function isCanceledRun(error: unknown): boolean {
+  return error instanceof WorkflowUpdateFailedError && error.cause instanceof CancelledFailure;
 }
 
 export function redirectUrl(record: PaymentRecord, referenceNumber: string): string {

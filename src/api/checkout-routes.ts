@@ -15,12 +15,16 @@ import { pageOpenedUpdate, resolveChallengeUpdate } from '../workflows/definitio
 import { ATTEMPT_WAIT_MS, checkoutHandle, redirectUrl, withTimeout } from './attempts';
 import { csrfToken, loadSession, type CheckoutDeps } from './checkout-session';
 import { submitRoutes } from './submit-routes';
+import { KeyedThrottle } from './throttle';
 
 export type { CheckoutDeps };
 
 export function checkoutRoutes(deps: CheckoutDeps): Router {
   const router = Router();
   const { store } = deps;
+  // page loads of a session reach its workflow once at a time, and at most every 2 s
+  const opening = new KeyedThrottle(2_000);
+  const returning = new KeyedThrottle(2_000);
 
   router.get('/checkout/:sessionId', async (req, res) => {
     res.set('Cache-Control', 'no-store');
@@ -33,14 +37,21 @@ export function checkoutRoutes(deps: CheckoutDeps): Router {
       return;
     }
     const handle = checkoutHandle(deps.temporal, record._id);
+    const id = record._id;
     if (record.state === 'created') {
       // An update, not a signal: the page shows (and the record says) `pending` once it answers.
-      await withTimeout(handle.executeUpdate(pageOpenedUpdate), 5_000).catch(() => undefined);
+      // A refusal (already opened) changes nothing and is not written to history.
+      await opening.run(id, () =>
+        withTimeout(handle.executeUpdate(pageOpenedUpdate), 5_000).catch(() => undefined),
+      );
     }
     const last = record.attempts[record.attempts.length - 1];
-    if (last?.result === 'pending' && last.charge_id) {
-      await withTimeout(handle.executeUpdate(resolveChallengeUpdate), ATTEMPT_WAIT_MS).catch(() => undefined);
-      record = (await store.payments.find(record._id)) ?? record;
+    if (last?.result === 'pending') {
+      // The customer is back (from 3-D Secure, or reloading): the workflow asks the gateway now.
+      await returning.run(id, () =>
+        withTimeout(handle.executeUpdate(resolveChallengeUpdate), ATTEMPT_WAIT_MS).catch(() => undefined),
+      );
+      record = (await store.payments.find(id)) ?? record;
     }
     res.type('html').send(renderCheckoutPage(await checkoutView(record)));
   });

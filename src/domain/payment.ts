@@ -117,6 +117,10 @@ export interface PaymentRecord extends CustomerDetails {
   updated_at: string;
   /** the last revision applied from each writer (see PaymentPatch) */
   revisions?: Partial<Record<RecordWriter, number>>;
+  /** set by reconciliation: what an operator must look at */
+  needs_attention?: { reason: string; at: string };
+  /** when reconciliation last asked the gateway about the unconfirmed attempts */
+  unconfirmed_checked_at?: string;
 }
 
 /** The workflows that write a payment record, each in its own phase. */

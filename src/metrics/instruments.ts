@@ -68,6 +68,18 @@ export const webhookRetries = new Counter({
   registers: [registry],
 });
 
+export const reconciliationRestarts = new Counter({
+  name: 'tokenpay_reconciliation_restarts_total',
+  help: 'Payments whose workflow was gone (terminated, failed) and that reconciliation restarted from the record.',
+  registers: [registry],
+});
+
+export const reconciliationFlags = new Counter({
+  name: 'tokenpay_reconciliation_needs_attention_total',
+  help: 'Payments reconciliation could not repair and flagged NeedsAttention for an operator.',
+  registers: [registry],
+});
+
 /** A label value from outside (decline codes, pg_codes): kept only when short and plain. */
 export function boundedLabel(value: unknown, fallback = 'other'): string {
   return typeof value === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(value) ? value : fallback;

@@ -16,6 +16,8 @@ import {
   gatewayDeclines,
   gatewayRequestDuration,
   paymentsFinalized,
+  reconciliationFlags,
+  reconciliationRestarts,
   webhookDeliveries,
   webhookRetries,
 } from './instruments';
@@ -98,4 +100,10 @@ export function countWebhookAttempt(kind: string, outcome: string, attempt: numb
   const labels = { kind: boundedLabel(kind), outcome: boundedLabel(outcome) };
   webhookDeliveries.inc(labels);
   if (attempt > 1) webhookRetries.inc(labels);
+}
+
+/** What a reconciliation run found (restarted runs, payments flagged for an operator). */
+export function countReconciliation(summary: { restarted: string[]; flagged: unknown[] }): void {
+  reconciliationRestarts.inc(summary.restarted.length);
+  reconciliationFlags.inc(summary.flagged.length);
 }

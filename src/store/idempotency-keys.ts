@@ -42,6 +42,11 @@ export class IdempotencyKeys {
     await this.keys.updateOne({ _id: id }, { $set: { status: 'done', response } });
   }
 
+  /** Retention: keys older than `before` are forgotten (their 24 hours are over). */
+  async purgeOlderThan(before: Date): Promise<number> {
+    return (await this.keys.deleteMany({ created_at: { $lt: before } })).deletedCount;
+  }
+
   /** The request failed on the server's side: the key may be retried. */
   async release(id: string): Promise<void> {
     await this.keys.deleteOne({ _id: id });

@@ -6,7 +6,7 @@
 import { MongoServerError, type Collection } from 'mongodb';
 
 import type { PaymentPatch, PaymentRecord } from '../domain/payment';
-import { statesThatMayBecome } from '../domain/states';
+import { PAYABLE_STATES, statesThatMayBecome } from '../domain/states';
 
 const DUPLICATE_KEY = 11000;
 
@@ -51,6 +51,43 @@ export class PaymentsRepository {
     return this.payments.findOne(
       { order_no: orderNo, merchant_id: merchantId },
       { sort: { created_at: -1 } },
+    );
+  }
+
+  /** Open payments (payable states) last written before `before`: what reconciliation looks at. */
+  listOpenUnchangedSince(before: Date, limit: number): Promise<PaymentRecord[]> {
+    return this.payments
+      .find({ state: { $in: [...PAYABLE_STATES] }, updated_at: { $lt: before.toISOString() } })
+      .limit(limit)
+      .toArray();
+  }
+
+  /** Closed payments with an attempt the gateway never confirmed, not yet looked at again. */
+  listUnconfirmed(limit: number): Promise<PaymentRecord[]> {
+    return this.payments
+      .find({ 'attempts.decline_code': 'unconfirmed', unconfirmed_checked_at: { $exists: false } })
+      .limit(limit)
+      .toArray();
+  }
+
+  /** Reconciliation looked again at a payment's unconfirmed attempts (and what it found). */
+  async markUnconfirmedChecked(sessionId: string, now: Date, attention?: string): Promise<void> {
+    await this.payments.updateOne(
+      { _id: sessionId },
+      {
+        $set: {
+          unconfirmed_checked_at: now.toISOString(),
+          ...(attention ? { needs_attention: { reason: attention, at: now.toISOString() } } : {}),
+        },
+      },
+    );
+  }
+
+  /** Marks a payment for an operator (reconciliation found something it cannot repair). */
+  async flag(sessionId: string, reason: string, now: Date): Promise<void> {
+    await this.payments.updateOne(
+      { _id: sessionId },
+      { $set: { needs_attention: { reason, at: now.toISOString() } } },
     );
   }
 

@@ -54,6 +54,11 @@ export class WebhookDeliveryLog {
     }
   }
 
+  /** Retention: attempts older than `before` are deleted. */
+  async purgeOlderThan(before: Date): Promise<number> {
+    return (await this.deliveries.deleteMany({ at: { $lt: before } })).deletedCount;
+  }
+
   /** One payment's delivery attempts, oldest first; only ever the given merchant's. */
   list(merchantId: string, sessionId: string, limit = DEFAULT_LIST_LIMIT): Promise<DeliveryAttemptEntry[]> {
     return this.deliveries

@@ -3,3 +3,4 @@ export { CheckoutWorkflow } from './checkout/workflow';
 export { TokenChargeWorkflow } from './token-charge';
 export { PaymentOperationsWorkflow } from './operations';
 export { WebhookDeliveryWorkflow } from './webhook-delivery';
+export { ReconciliationWorkflow, RetentionWorkflow } from './maintenance';

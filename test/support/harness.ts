@@ -9,6 +9,7 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 
 import { createActivities } from '../../src/activities';
+import { createMaintenanceActivities } from '../../src/activities/maintenance';
 import { createDataConverter } from '../../src/codec/data-converter';
 import { loadConfig, DEV_DEFAULTS, type AppConfig } from '../../src/config';
 import { freePort } from '../../src/dev/process';
@@ -144,10 +145,18 @@ export async function startHarness(
       taskQueue: config.temporal.taskQueue,
       dataConverter: createDataConverter(config.codec.keys),
       ...workflowSource(config.workflowBundle),
-      activities: createActivities({
-        store,
-        gateway: new HttpGateway({ baseUrl: simulator.url, timeoutMs: config.gateway.timeoutMs }),
-      }),
+      activities: {
+        ...createMaintenanceActivities({
+          store,
+          gateway: new HttpGateway({ baseUrl: simulator.url, timeoutMs: config.gateway.timeoutMs }),
+          temporal,
+          config,
+        }),
+        ...createActivities({
+          store,
+          gateway: new HttpGateway({ baseUrl: simulator.url, timeoutMs: config.gateway.timeoutMs }),
+        }),
+      },
     });
     return { worker, running: worker.run(), nativeConnection };
   };

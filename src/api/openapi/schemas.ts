@@ -289,7 +289,15 @@ type Fits<S extends z.ZodType, T> = [
 type PaymentResponseKeys =
   | Exclude<
       keyof PaymentRecord,
-      '_id' | 'gateways' | 'merchant_id' | 'expires_at' | 'charge_id' | 'updated_at' | 'revisions'
+      | '_id'
+      | 'gateways'
+      | 'merchant_id'
+      | 'expires_at'
+      | 'charge_id'
+      | 'updated_at'
+      | 'revisions'
+      | 'needs_attention'
+      | 'unconfirmed_checked_at'
     >
   | 'session_id'
   | 'checkout_url'
