@@ -141,6 +141,9 @@ export function paymentResponse(record: PaymentRecord, publicBaseUrl: string): R
     expires_at: _e,
     charge_id: _c,
     updated_at: _u,
+    revisions: _r,
+    needs_attention: _n,
+    unconfirmed_checked_at: _uc,
     token,
     ...fields
   } = record;

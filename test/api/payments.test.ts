@@ -35,7 +35,7 @@ describe('POST /b/checkout/v1/pymt-txn/', () => {
         .getAll()
         .map((p) => p.key.name)
         .sort(),
-    ).toEqual(['CustomerId', 'MerchantId', 'OrderNo', 'PaymentState']);
+    ).toEqual(['CustomerId', 'MerchantId', 'OrderNo', 'PaymentState', 'SessionId']); // CONTRACT §8, §9
   });
 
   it('uses the operation of the gateway config', async () => {

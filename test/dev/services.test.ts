@@ -101,7 +101,8 @@ describe('embedded dev services', () => {
           namespace: 'default',
         });
         for (const name of PAYMENT_SEARCH_ATTRIBUTES) {
-          expect(Number(customAttributes?.[name])).toBe(2); // INDEXED_VALUE_TYPE_KEYWORD
+          // INDEXED_VALUE_TYPE_KEYWORD (2), NeedsAttention INDEXED_VALUE_TYPE_BOOL (5)
+          expect(Number(customAttributes?.[name])).toBe(name === 'NeedsAttention' ? 5 : 2);
         }
       } finally {
         await connection.close();
