@@ -218,6 +218,9 @@ export class Notifier {
     this.inFlight.set(id, controller);
     void this.attempt(entry, controller).finally(() => {
       this.inFlight.delete(id);
+      // still in the outbox: a retry, at its next_attempt_ms
+      const retry = this.store.state.outbox[id];
+      if (retry) this.schedule(retry);
       const next = this.waiting.shift();
       if (next !== undefined) this.start(next);
     });
@@ -283,7 +286,6 @@ export class Notifier {
     entry.last_error = detail.slice(0, MAX_ERROR_LENGTH);
     this.options.log?.({ ...log, outcome: 'retry', detail, retry_in_ms: delay });
     this.commitSoon();
-    this.schedule(entry);
   }
 
   /** initial × 2^(n-1), capped, plus up to 10 % jitter so retries of many events spread out. */
