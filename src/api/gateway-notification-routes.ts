@@ -10,11 +10,11 @@
  * 3. Deduplicate by event id (`store.gatewayEvents`): an event already dealt with → 200 at once.
  * 4. Find the payment from the charge's idempotency key (`{session_id}:attempt:{n}`, …) and send
  *    its CheckoutWorkflow the `gatewayNotice` update, `updateId` = event id (a redelivery joins the
- *    same update). The API waits only until the workflow accepted (or refused) the notice, a few
- *    seconds at most; what the workflow then does is its own business. A refused notice (the
- *    workflow waits for nothing it is about), a closed workflow, an unknown payment: all are
- *    normal, acknowledged with 200 so the gateway stops retrying. Temporal or MongoDB away, or
- *    the workflow not taking the notice in time → 503, so the gateway retries later.
+ *    same update). The API waits until the workflow accepted (or refused) the notice, 5 s at
+ *    most, then up to 2 s for its handler; what the workflow does after that is its own business.
+ *    A refused notice (the workflow waits for nothing it is about), a closed workflow, an unknown
+ *    payment: all are normal, acknowledged with 200 so the gateway stops retrying. Temporal or
+ *    MongoDB away, or the workflow not taking the notice in time → 503, so the gateway retries.
  *
  * Nothing here needs card data, and the notification carries none.
  */
@@ -24,6 +24,7 @@ import {
   WorkflowUpdateFailedError,
   WorkflowUpdateStage,
   type Client,
+  type WorkflowUpdateHandle,
 } from '@temporalio/client';
 
 import { parseGatewayKey } from '../domain/gateway-key';
@@ -44,6 +45,8 @@ import { detail } from './errors';
 export const GATEWAY_NOTIFICATIONS_PATH = '/gateway/notifications';
 /** How long the API waits for the workflow to accept (or refuse) a notice before answering 503. */
 export const NOTICE_ACCEPT_WAIT_MS = 5_000;
+/** How long it then waits for the workflow's handler to finish (the answer is 200 either way). */
+export const NOTICE_RESULT_WAIT_MS = 2_000;
 const BODY_LIMIT = '64kb';
 
 export interface GatewayNotificationDeps {
@@ -125,31 +128,44 @@ async function forward(
   if (!sessionId) return 'unknown_charge';
   if (!(await deps.store.payments.find(sessionId))) return 'unknown_payment';
   const handle = checkoutHandle(deps.temporal, sessionId);
+  const deadline = Date.now() + NOTICE_ACCEPT_WAIT_MS;
+  let update: WorkflowUpdateHandle<void> | undefined;
   try {
-    const accepted = await withTimeout(
-      handle.startUpdate(gatewayNoticeUpdate, {
-        args: [
-          {
-            eventId: notification.id,
-            chargeId: notification.charge.id,
-            status: notification.charge.status,
-          },
-        ],
-        updateId: notification.id,
-        waitForStage: WorkflowUpdateStage.ACCEPTED,
-      }),
-      NOTICE_ACCEPT_WAIT_MS,
+    // the deadline ends the RPC (and its retries) too, so nothing keeps running after the answer
+    update = await withTimeout(
+      deps.temporal.withDeadline(deadline, () =>
+        handle.startUpdate(gatewayNoticeUpdate, {
+          args: [
+            {
+              eventId: notification.id,
+              chargeId: notification.charge.id,
+              status: notification.charge.status,
+            },
+          ],
+          updateId: notification.id,
+          waitForStage: WorkflowUpdateStage.ACCEPTED,
+        }),
+      ),
+      NOTICE_ACCEPT_WAIT_MS + 1_000,
     );
-    if (accepted === undefined) {
-      gatewayNotifications.inc({ outcome: 'unavailable' });
-      throw detail(503, 'The payment workflow did not take the notification in time. Retry later.');
-    }
-    return 'forwarded';
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return 'workflow_closed';
+    if (error instanceof WorkflowUpdateFailedError) return 'not_waiting';
+    gatewayNotifications.inc({ outcome: 'unavailable' });
+    throw error; // Temporal away (→ 503), or a bug
+  }
+  if (update === undefined) {
+    gatewayNotifications.inc({ outcome: 'unavailable' });
+    throw detail(503, 'The payment workflow did not take the notification in time. Retry later.');
+  }
+  // A refused notice (the validator) is already known to the handle; an accepted one is the
+  // workflow's business from here: its result is awaited briefly, never more.
+  try {
+    await deps.temporal.withDeadline(Date.now() + NOTICE_RESULT_WAIT_MS, () => update.result());
   } catch (error) {
     if (error instanceof WorkflowUpdateFailedError) return 'not_waiting';
-    if (error instanceof WorkflowNotFoundError) return 'workflow_closed';
-    throw error;
   }
+  return 'forwarded';
 }
 
 function parseNotification(body: Buffer): GatewayNotification {
