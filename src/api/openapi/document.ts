@@ -484,12 +484,9 @@ function paths(): OpenApiDocument['paths'] {
         requestBody: jsonBody('GatewayNotification'),
         responses: {
           '200': jsonResponse('Received (or received before: `duplicate`).', 'GatewayNotificationAck'),
-          '400': {
-            description: `Not a notification (field errors or \`{detail}\`), or signed more than ${SIGNATURE_TOLERANCE_S / 60} minutes ago or ahead.`,
-            content: {
-              'application/json': { schema: { oneOf: [ref('FieldErrors'), ref('ErrorDetail')] } },
-            },
-          },
+          '400': fieldErrors(
+            `Not a notification (field errors, or \`{detail}\` for a body that is not JSON), or signed more than ${SIGNATURE_TOLERANCE_S / 60} minutes ago or ahead (\`{detail}\`).`,
+          ),
           '401': problem(`No valid ${SIGNATURE_HEADER}: not sent by the gateway.`),
           '413': problem('Larger than 64 kB.'),
           '415': problem('The body is not UTF-8 application/json.'),
