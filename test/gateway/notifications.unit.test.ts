@@ -115,3 +115,17 @@ describe('gatewayNotificationSchema', () => {
     expect(result.error!.issues.map((i) => i.path.join('.'))).toEqual([path]);
   });
 });
+
+describe("README's worked example", () => {
+  it('secret dev-gateway-notify-secret, t=1767225600, body {"id":"evt_1"}', () => {
+    const v1 = 'f1193275a77dd4869ecf2c4784bffef74c1faa5572b0dbd316c683c8d10f3b85';
+    expect(
+      verifyNotificationSignature({
+        header: `t=1767225600,v1=${v1}`,
+        body: Buffer.from('{"id":"evt_1"}'),
+        secret: 'dev-gateway-notify-secret',
+        nowS: 1767225600,
+      }),
+    ).toEqual({ ok: true, timestamp: 1767225600 });
+  });
+});
