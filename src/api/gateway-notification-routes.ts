@@ -8,8 +8,9 @@
  *    (±5 minutes) → 400.
  * 2. Parse: JSON, then the notification's shape → 400 in the contract's shapes.
  * 3. Deduplicate by event id (`store.gatewayEvents`): an event already dealt with → 200 at once.
- * 4. Find the payment from the charge's idempotency key (`{session_id}:attempt:{n}`, …) and send
- *    its CheckoutWorkflow the `gatewayNotice` update, `updateId` = event id (a redelivery joins the
+ * 4. Find the payment from the charge's idempotency key (`{session_id}:attempt:{n}`, …). Unless
+ *    its record shows the notice is moot (the payment closed, or the attempt with this charge
+ *    already settled: `domain/gateway-notice.ts`), send its CheckoutWorkflow the `gatewayNotice` update, `updateId` = event id (a redelivery joins the
  *    same update). The API waits until the workflow accepted (or refused) the notice, 5 s at
  *    most, then up to 2 s for its handler; what the workflow does after that is its own business.
  *    A refused notice (the workflow waits for nothing it is about), a closed workflow, an unknown
@@ -28,6 +29,7 @@ import {
 } from '@temporalio/client';
 
 import { parseGatewayKey } from '../domain/gateway-key';
+import { mootNotice } from '../domain/gateway-notice';
 import {
   gatewayNotificationSchema,
   SIGNATURE_HEADER,
@@ -126,7 +128,10 @@ async function forward(
   sessionId: string | undefined,
 ): Promise<GatewayEventOutcome> {
   if (!sessionId) return 'unknown_charge';
-  if (!(await deps.store.payments.find(sessionId))) return 'unknown_payment';
+  const payment = await deps.store.payments.find(sessionId);
+  if (!payment) return 'unknown_payment';
+  const moot = mootNotice(payment, notification.charge.id);
+  if (moot) return moot;
   const handle = checkoutHandle(deps.temporal, sessionId);
   const deadline = Date.now() + NOTICE_ACCEPT_WAIT_MS;
   let update: WorkflowUpdateHandle<void> | undefined;

@@ -21,6 +21,10 @@ export type GatewayEventOutcome =
   | 'workflow_closed'
   /** no payment has this session id */
   | 'unknown_payment'
+  /** the payment's record is closed: nothing was sent to its workflow */
+  | 'payment_closed'
+  /** the record's attempt with this charge is already settled: nothing was sent */
+  | 'attempt_settled'
   /** the charge's idempotency key is not one the engine makes */
   | 'unknown_charge';
 

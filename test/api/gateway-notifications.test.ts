@@ -195,6 +195,42 @@ describe('forwarding to the payment workflow', () => {
     expect(await h.store.gatewayEvents.find(body.id)).toMatchObject({ outcome: 'workflow_closed' });
   });
 
+  it("the payment's record shows the notice is moot (closed, or the attempt settled): 200, nothing forwarded", async () => {
+    const body = notification('0'.repeat(64));
+    const { sessionId, handle } = await recordingPayment(body.charge.id);
+    body.charge.idempotency_key = `${sessionId}:attempt:1`;
+    const attempt = {
+      reference_number: 'TP-TEST',
+      result: 'failed' as const,
+      message: 'declined',
+      pg_code: 'ottu_pg_kwd_tkn',
+      created_at: new Date().toISOString(),
+      charge_id: body.charge.id,
+      payment_method: 'card' as const,
+    };
+    await h.store.payments.record(sessionId, { state: 'attempted', attempts: [attempt] }, new Date());
+    expect((await deliver(body)).status).toBe(200);
+    expect(await h.store.gatewayEvents.find(body.id)).toMatchObject({ outcome: 'attempt_settled' });
+
+    const closed = notification(sessionId, { charge: { id: body.charge.id } });
+    await h.store.payments.record(sessionId, { state: 'paid' }, new Date());
+    expect((await deliver(closed)).status).toBe(200);
+    expect(await h.store.gatewayEvents.find(closed.id)).toMatchObject({ outcome: 'payment_closed' });
+    // the recorder waits for exactly this charge, and was never asked
+    expect(await handle.query(noticesQuery)).toEqual([]);
+
+    // while the attempt is still pending the notice goes through
+    const pending = notification(sessionId, { charge: { id: body.charge.id } });
+    await h.store.payments.record(
+      sessionId,
+      { state: 'pending', attempts: [{ ...attempt, result: 'pending' }] },
+      new Date(),
+    );
+    expect((await deliver(pending)).status).toBe(200);
+    expect(await h.store.gatewayEvents.find(pending.id)).toMatchObject({ outcome: 'forwarded' });
+    expect(await handle.query(noticesQuery)).toHaveLength(1);
+  });
+
   it('no such payment, or a key the engine never makes: 200, nothing forwarded', async () => {
     const unknown = notification(randomBytes(32).toString('hex'));
     expect((await deliver(unknown)).status).toBe(200);
