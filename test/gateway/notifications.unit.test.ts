@@ -1,6 +1,7 @@
 /** The engine's verifier of gateway notifications: Stripe's timestamped HMAC-SHA256 scheme. */
 import { createHmac } from 'node:crypto';
 
+import { DEV_DEFAULTS, loadConfig } from '../../src/config';
 import {
   gatewayNotificationSchema,
   SIGNATURE_TOLERANCE_S,
@@ -127,5 +128,17 @@ describe("README's worked example", () => {
         nowS: 1767225600,
       }),
     ).toEqual({ ok: true, timestamp: 1767225600 });
+  });
+});
+
+describe('TOKENPAY_GATEWAY_NOTIFY_SECRET', () => {
+  it('defaults to the DEV-ONLY secret the embedded simulator uses; a short one is refused', () => {
+    expect(loadConfig({}).gateway.notifySecret).toBe(DEV_DEFAULTS.gatewayNotifySecret);
+    expect(loadConfig({ TOKENPAY_GATEWAY_NOTIFY_SECRET: 'a-long-enough-secret' }).gateway.notifySecret).toBe(
+      'a-long-enough-secret',
+    );
+    expect(() => loadConfig({ TOKENPAY_GATEWAY_NOTIFY_SECRET: 'short' })).toThrow(
+      /TOKENPAY_GATEWAY_NOTIFY_SECRET/,
+    );
   });
 });
