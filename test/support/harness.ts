@@ -123,7 +123,10 @@ export async function startHarness(
       : {
           notifications: {
             url: `http://127.0.0.1:${port}/gateway/notifications`,
-            secret: options.env?.TOKENPAY_GATEWAY_NOTIFY_SECRET ?? DEV_DEFAULTS.gatewayNotifySecret,
+            secret:
+              options.env?.TOKENPAY_GATEWAY_NOTIFY_SECRET ??
+              process.env.TOKENPAY_GATEWAY_NOTIFY_SECRET ??
+              DEV_DEFAULTS.gatewayNotifySecret,
             retry: { initialMs: 200, maxMs: 2_000 },
           },
         }),
