@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 
+import { NOTICE_ACCEPT_WAIT_MS } from '../../src/api/gateway-notification-routes';
 import { createDataConverter } from '../../src/codec/data-converter';
 import type { PaymentRecord } from '../../src/domain/payment';
 import { loadConfig } from '../../src/config';
@@ -382,8 +383,13 @@ describe('Temporal unavailable', () => {
         const back = await deliver(body, { api: api!.url });
         expect(back.status).toBe(200);
         expect(back.body).toEqual({ received: true });
-      }, 30_000);
+      }, 60_000);
       expect(await handle.query(noticesQuery)).toHaveLength(1);
+      // The first request's RPC may still have one retry timer pending (the SDK's gRPC retries back
+      // off up to 6 s; the call ends at its deadline): closing the connection under it would make
+      // that timer throw. Let it run out first.
+      const quiet = started + NOTICE_ACCEPT_WAIT_MS + 7_000 - Date.now();
+      if (quiet > 0) await new Promise((resolve) => setTimeout(resolve, quiet));
     } finally {
       await api?.close().catch(() => undefined);
       await proxy.stop();
