@@ -124,6 +124,8 @@ export class ChaosStack {
       GATEWAY_SIM_HOST: '127.0.0.1',
       GATEWAY_SIM_FAULTS: '1',
       GATEWAY_SIM_DATA_FILE: path.join(this.workDir, 'gateway-simulator.json'),
+      // signed notifications of charge outcomes to the API (its dev default secret on both sides)
+      GATEWAY_SIM_NOTIFY_URL: `${this.apiUrl}/gateway/notifications`,
     });
     await waitForPort('127.0.0.1', this.ports.simulator, 20_000);
     const env: NodeJS.ProcessEnv = {

@@ -16,6 +16,8 @@ export const DEV_DEFAULTS = {
   fingerprintKey: 'dev-card-fingerprint-key',
   csrfKey: 'dev-csrf-key',
   sessionIdKey: 'dev-session-id-key',
+  /** shared with the embedded gateway simulator (its GATEWAY_SIM_NOTIFY_SECRET default) */
+  gatewayNotifySecret: 'dev-gateway-notify-secret',
 } as const;
 
 /** The task queue of the payment workflows when TEMPORAL_TASK_QUEUE is unset. */
@@ -35,6 +37,8 @@ const envSchema = z.object({
   MONGODB_URI: z.string().default('mongodb://127.0.0.1:27017/tokenpay'),
   GATEWAY_URL: z.url().default('http://127.0.0.1:4010'),
   GATEWAY_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  /** HMAC secret of the gateway's server-to-server notifications (POST /gateway/notifications) */
+  TOKENPAY_GATEWAY_NOTIFY_SECRET: z.string().min(16).default(DEV_DEFAULTS.gatewayNotifySecret),
   TOKENPAY_ADMIN_KEY: z.string().min(8).default(DEV_DEFAULTS.adminKey),
   TOKENPAY_FINGERPRINT_KEY: z.string().min(8).default(DEV_DEFAULTS.fingerprintKey),
   TOKENPAY_CSRF_KEY: z.string().min(8).default(DEV_DEFAULTS.csrfKey),
@@ -92,7 +96,12 @@ export interface AppConfig {
   publicBaseUrl: string;
   temporal: { address: string; namespace: string; taskQueue: string };
   mongoUri: string;
-  gateway: { url: string; timeoutMs: number };
+  gateway: {
+    url: string;
+    timeoutMs: number;
+    /** verifies the gateway's signed notifications */
+    notifySecret: string;
+  };
   adminKey: string;
   fingerprintKey: string;
   csrfKey: string;
@@ -143,7 +152,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       taskQueue: e.TEMPORAL_TASK_QUEUE,
     },
     mongoUri: e.MONGODB_URI,
-    gateway: { url: e.GATEWAY_URL, timeoutMs: e.GATEWAY_TIMEOUT_MS },
+    gateway: {
+      url: e.GATEWAY_URL,
+      timeoutMs: e.GATEWAY_TIMEOUT_MS,
+      notifySecret: e.TOKENPAY_GATEWAY_NOTIFY_SECRET,
+    },
     adminKey: e.TOKENPAY_ADMIN_KEY,
     fingerprintKey: e.TOKENPAY_FINGERPRINT_KEY,
     csrfKey: e.TOKENPAY_CSRF_KEY,

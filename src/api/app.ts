@@ -19,6 +19,7 @@ import { createAuthFailureGuard } from './auth';
 import { checkoutRoutes } from './checkout-routes';
 import { adminKeyAuthorizer, codecRoutes, devCodecAuthorizer } from './codec-routes';
 import { detail, errorHandler } from './errors';
+import { gatewayNotificationRoutes } from './gateway-notification-routes';
 import { healthRoutes } from './health-routes';
 import { merchantRoutes } from './merchant-routes';
 import { openApiRoutes } from './openapi/docs';
@@ -190,6 +191,15 @@ export function createApp(deps: AppDeps): express.Express {
         ? devCodecAuthorizer({ adminKey: deps.config.adminKey, uiOrigins: deps.config.codec.uiOrigins })
         : adminKeyAuthorizer(deps.config.adminKey),
       allowedOrigins: deps.config.codec.uiOrigins,
+    }),
+  );
+  // Before the JSON parser too: the gateway signs the raw body, so this route reads it as bytes.
+  app.use(
+    gatewayNotificationRoutes({
+      store: deps.store,
+      temporal: deps.temporal,
+      secret: deps.config.gateway.notifySecret,
+      logger: deps.logger,
     }),
   );
   app.use(requireJson);

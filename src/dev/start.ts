@@ -94,6 +94,11 @@ async function main(): Promise<void> {
       node('gateway-simulator', 'dev/gateway-simulator/main.js', {
         GATEWAY_SIM_PORT: '4010',
         GATEWAY_SIM_DATA_FILE: path.join(DATA_DIR, 'gateway-simulator.json'),
+        // signed notifications of charge outcomes to the API (GATEWAY_SIM_NOTIFICATIONS=0: none)
+        GATEWAY_SIM_NOTIFY_URL: `http://127.0.0.1:${port}/gateway/notifications`,
+        ...(env.TOKENPAY_GATEWAY_NOTIFY_SECRET
+          ? { GATEWAY_SIM_NOTIFY_SECRET: env.TOKENPAY_GATEWAY_NOTIFY_SECRET }
+          : {}),
       });
       env.GATEWAY_URL = 'http://127.0.0.1:4010';
       await waitForPort('127.0.0.1', 4010, 15_000);

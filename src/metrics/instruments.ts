@@ -80,6 +80,13 @@ export const reconciliationFlags = new Counter({
   registers: [registry],
 });
 
+export const gatewayNotifications = new Counter({
+  name: 'tokenpay_gateway_notifications_total',
+  help: "The gateway's server-to-server notifications received, by what the API did with them.",
+  labelNames: ['outcome'] as const,
+  registers: [registry],
+});
+
 /** A label value from outside (decline codes, pg_codes): kept only when short and plain. */
 export function boundedLabel(value: unknown, fallback = 'other'): string {
   return typeof value === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(value) ? value : fallback;

@@ -5,6 +5,7 @@
 import type { Db } from 'mongodb';
 
 import { CardsRepository } from './cards';
+import { GatewayEvents } from './gateway-events';
 import { IdempotencyKeys } from './idempotency-keys';
 import { MerchantsRepository } from './merchants';
 import { collections } from './mongo';
@@ -17,6 +18,8 @@ export interface Store {
   merchants: MerchantsRepository;
   idempotencyKeys: IdempotencyKeys;
   webhookDeliveries: WebhookDeliveryLog;
+  /** the gateway's notifications received (deduplication by event id) */
+  gatewayEvents: GatewayEvents;
   /** true when the database answers (readiness) */
   ping(): Promise<boolean>;
 }
@@ -29,6 +32,7 @@ export function createStore(db: Db): Store {
     merchants: new MerchantsRepository(c.merchants, c.gatewayConfigs),
     idempotencyKeys: new IdempotencyKeys(c.idempotency),
     webhookDeliveries: new WebhookDeliveryLog(c.webhookDeliveries),
+    gatewayEvents: new GatewayEvents(c.gatewayEvents),
     ping: async () => (await db.command({ ping: 1 })).ok === 1,
   };
 }

@@ -8,6 +8,7 @@ import { MongoClient, type Collection, type Db } from 'mongodb';
 import type { CardBrand } from '../domain/card';
 import type { GatewayConfig } from '../domain/gateway-config';
 import type { PaymentRecord } from '../domain/payment';
+import { GATEWAY_EVENTS_COLLECTION, type GatewayEventDoc } from './gateway-events';
 import { WEBHOOK_DELIVERIES_COLLECTION, type DeliveryAttemptDoc } from './webhook-deliveries';
 
 export interface MerchantDoc {
@@ -79,6 +80,7 @@ export interface Collections {
   wallets: Collection<WalletDoc>;
   idempotency: Collection<IdempotencyDoc>;
   webhookDeliveries: Collection<DeliveryAttemptDoc>;
+  gatewayEvents: Collection<GatewayEventDoc>;
 }
 
 export function collections(db: Db): Collections {
@@ -90,6 +92,7 @@ export function collections(db: Db): Collections {
     wallets: db.collection<WalletDoc>('wallets'),
     idempotency: db.collection<IdempotencyDoc>('idempotency_keys'),
     webhookDeliveries: db.collection<DeliveryAttemptDoc>(WEBHOOK_DELIVERIES_COLLECTION),
+    gatewayEvents: db.collection<GatewayEventDoc>(GATEWAY_EVENTS_COLLECTION),
   };
 }
 
@@ -109,6 +112,7 @@ export async function ensureIndexes(db: Db): Promise<void> {
       { merchant_id: 1, session_id: 1, at: 1 },
       { name: 'merchant_session_at' },
     ),
+    c.gatewayEvents.createIndex({ received_at: 1 }, { name: 'received_at' }),
   ]);
 }
 

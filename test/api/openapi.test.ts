@@ -21,6 +21,7 @@ import {
   type HttpResult,
 } from '../support/harness';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
+import { NOTIFICATIONS_PATH, notification, nowS, signedHeaders } from '../support/gateway-notifications';
 import { responseValidator } from '../support/openapi';
 
 const CREATE = '/b/checkout/v1/pymt-txn/';
@@ -332,6 +333,24 @@ describe('real responses match the document', () => {
     expect((await call('POST', '/codec/encode', { merchant: false, body: { payloads: [] } })).status).toBe(
       401,
     );
+  });
+
+  it('the gateway notification endpoint', async () => {
+    const created = await call('POST', CREATE, { body: newPayment() });
+    const body = JSON.stringify(notification(created.body.session_id));
+    const post = async (headers: Record<string, string>, raw = body): Promise<HttpResult> => {
+      const res = await h.request('POST', NOTIFICATIONS_PATH, { rawBody: raw, headers });
+      const { template, status } = check('POST', NOTIFICATIONS_PATH, res);
+      seen.push(`POST ${template} ${status}`);
+      return res;
+    };
+    expect((await post(signedHeaders(body))).body).toEqual({ received: true });
+    expect((await post(signedHeaders(body))).body).toEqual({ received: true, duplicate: true });
+    expect((await post({ 'content-type': 'application/json' })).status).toBe(401);
+    expect((await post(signedHeaders(body, { t: nowS() - 3600 }))).status).toBe(400);
+    expect((await post(signedHeaders('{}'), '{}')).status).toBe(400);
+    expect((await post(signedHeaders('{'), '{')).status).toBe(400);
+    expect((await post({ ...signedHeaders(body), 'content-type': 'text/plain' })).status).toBe(415);
   });
 
   it('exercised every documented operation (CORS preflights aside)', () => {

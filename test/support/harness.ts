@@ -98,7 +98,12 @@ export function capturedLogs(h: Harness): string {
 }
 
 export async function startHarness(
-  options: { faults?: boolean; env?: Record<string, string> } = {},
+  options: {
+    faults?: boolean;
+    env?: Record<string, string>;
+    /** the simulator notifies the API of charge outcomes (POST /gateway/notifications); default on */
+    notifications?: boolean;
+  } = {},
 ): Promise<Harness> {
   quietTemporalRuntime();
   const suffix = randomBytes(6).toString('hex');
@@ -110,8 +115,23 @@ export async function startHarness(
     },
   });
   const logger = createLogger({ level: 'debug', name: 'test' }, sink);
-  const simulator = await startSimulator({ port: 0, faults: options.faults ?? true });
   const port = await freePort();
+  const simulator = await startSimulator({
+    port: 0,
+    faults: options.faults ?? true,
+    ...(options.notifications === false
+      ? {}
+      : {
+          notifications: {
+            url: `http://127.0.0.1:${port}/gateway/notifications`,
+            secret:
+              options.env?.TOKENPAY_GATEWAY_NOTIFY_SECRET ??
+              process.env.TOKENPAY_GATEWAY_NOTIFY_SECRET ??
+              DEV_DEFAULTS.gatewayNotifySecret,
+            retry: { initialMs: 200, maxMs: 2_000 },
+          },
+        }),
+  });
   const config = loadConfig({
     ...process.env,
     PORT: String(port),

@@ -23,12 +23,18 @@ import {
   submitPaymentSchema,
 } from '../../domain/schemas';
 import {
+  gatewayNotificationSchema,
+  SIGNATURE_HEADER,
+  SIGNATURE_TOLERANCE_S,
+} from '../../gateway/notifications';
+import {
   attemptSchema,
   cardSchema,
   codecPayloadsSchema,
   errorDetailSchema,
   fieldErrorsSchema,
   gatewayConfigResultSchema,
+  gatewayNotificationAckSchema,
   healthSchema,
   newMerchantSchema,
   notReadySchema,
@@ -71,6 +77,7 @@ function componentSchemas(): Record<string, Json> {
   requests.add(agreementSchema, { id: 'Agreement' });
   requests.add(newCardSchema, { id: 'NewCard' });
   requests.add(codecPayloadsSchema, { id: 'CodecPayloads' });
+  requests.add(gatewayNotificationSchema, { id: 'GatewayNotification' });
 
   const responses = z.registry<{ id: string }>();
   responses.add(currencyCodeSchema, { id: 'CurrencyCode' });
@@ -91,6 +98,7 @@ function componentSchemas(): Record<string, Json> {
   responses.add(notReadySchema, { id: 'NotReady' });
   responses.add(fieldErrorsSchema, { id: 'FieldErrors' });
   responses.add(errorDetailSchema, { id: 'ErrorDetail' });
+  responses.add(gatewayNotificationAckSchema, { id: 'GatewayNotificationAck' });
 
   const uri = (id: string): string => `${SCHEMA_REF}${id}`;
   const out: Record<string, Json> = {};
@@ -152,6 +160,17 @@ function describeRequests(schemas: Record<string, Json>): void {
   describe('GatewayConfigRequest', 'How a merchant’s gateway account (pg_code) behaves.');
   describe('CreateMerchantRequest', 'A new merchant.');
   describe('CodecPayloads', "Temporal's remote codec protocol: payloads with base64 metadata and data.");
+  describe(
+    'GatewayNotification',
+    "A charge's outcome, told by the gateway (never card data). Unknown fields are ignored.",
+    {
+      id: 'The event id: the same on every delivery of this event.',
+      type: 'charge.succeeded | charge.authorized | charge.declined | charge.challenge_completed | charge.challenge_canceled',
+      created: 'When the gateway made the event (epoch seconds).',
+      charge:
+        "The charge: id, status, the engine's idempotency key ({session_id}:attempt:{n}), decline_code, amount in minor units, currency.",
+    },
+  );
 }
 
 // Reusable responses --------------------------------------------------------------------------
@@ -193,6 +212,7 @@ const merchant = { tags: ['Merchant'], security: [{ ApiKey: [] }] };
 const admin = { tags: ['Admin'], security: [{ AdminKey: [] }] };
 const customer = { tags: ['Customer'], security: [] };
 const ops = { tags: ['Operations'], security: [] };
+const gateway = { tags: ['Gateway'], security: [] };
 
 function paths(): OpenApiDocument['paths'] {
   const codec = (operation: 'encode' | 'decode'): Record<string, Json> => ({
@@ -446,6 +466,34 @@ function paths(): OpenApiDocument['paths'] {
         },
       },
     },
+    '/gateway/notifications': {
+      post: {
+        ...gateway,
+        operationId: 'gatewayNotification',
+        summary: "The gateway's server-to-server notification of a charge outcome",
+        description: `CONTRACT §9. Authenticated by \`${SIGNATURE_HEADER}: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">\` with TOKENPAY_GATEWAY_NOTIFY_SECRET (constant-time compare; several v1 entries allowed). Deduplicated by event id; passed on to the payment's workflow, which settles what it waits for. Answered once the workflow took (or refused) the notice; a notice about nothing the payment waits for is acknowledged too.`,
+        parameters: [
+          {
+            name: SIGNATURE_HEADER,
+            in: 'header',
+            required: true,
+            description: 't=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">',
+            schema: { type: 'string' },
+          },
+        ],
+        requestBody: jsonBody('GatewayNotification'),
+        responses: {
+          '200': jsonResponse('Received (or received before: `duplicate`).', 'GatewayNotificationAck'),
+          '400': fieldErrors(
+            `Not a notification (field errors, or \`{detail}\` for a body that is not JSON), or signed more than ${SIGNATURE_TOLERANCE_S / 60} minutes ago or ahead (\`{detail}\`).`,
+          ),
+          '401': problem(`No valid ${SIGNATURE_HEADER}: not sent by the gateway.`),
+          '413': problem('Larger than 64 kB.'),
+          '415': problem('The body is not UTF-8 application/json.'),
+          '503': problem('Temporal or MongoDB is briefly unavailable: the gateway retries later.'),
+        },
+      },
+    },
     '/codec/decode': codec('decode'),
     '/codec/encode': codec('encode'),
     '/healthz': {
@@ -535,6 +583,10 @@ export function buildOpenApiDocument(options: { publicBaseUrl?: string } = {}): 
       { name: 'Customer', description: 'The hosted checkout: the session id is the capability (§2).' },
       { name: 'Admin', description: 'Authorization: Admin-Key <TOKENPAY_ADMIN_KEY> (§5).' },
       { name: 'Operations', description: 'Health, metrics, this document, the Temporal codec.' },
+      {
+        name: 'Gateway',
+        description: 'Signed server-to-server notifications from the payment gateway (§9).',
+      },
     ],
     paths: withRequestIdHeaders(paths()),
     components: {

@@ -268,6 +268,12 @@ export const codecPayloadsSchema = z.object({
   ),
 });
 
+/** The answer to a gateway notification the engine took (or had already taken). */
+export const gatewayNotificationAckSchema = z.object({
+  received: z.literal(true),
+  duplicate: z.literal(true).optional().describe('this event id was received and handled before'),
+});
+
 // Compile-time ties between these schemas and the types the routes return: a field added to
 // one side and not the other fails `tsc` (`true` is then not assignable to `false`). Keys are
 // compared too, since an extra optional field leaves two object types mutually assignable.

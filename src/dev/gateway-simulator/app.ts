@@ -4,6 +4,7 @@ import { SimError, badRequest } from './errors';
 import { FaultInjector, type FaultTarget } from './faults';
 import { IdempotencyGuard, fingerprint, requireIdempotencyKey } from './idempotency';
 import { toPublicCharge, type IdempotencyRecord, type IdempotentOperation } from './model';
+import { Notifier, type NotifierOptions } from './notifications';
 import { SimulatedPsp, type Idem } from './psp';
 import {
   parseCaptureRequest,
@@ -25,11 +26,14 @@ export interface SimulatorAppOptions {
   publicUrl: () => string;
   /** persistence file; without it, state is in memory only */
   dataFile?: string;
+  /** server-to-server notifications of charge outcomes; without a `url`, none are sent */
+  notifications?: Omit<NotifierOptions, 'faults'>;
 }
 
 export interface Simulator {
   app: express.Express;
-  /** releases connections held by timeout faults */
+  notifier: Notifier;
+  /** releases connections held by timeout faults, stops notification deliveries */
   dispose(): void;
 }
 
@@ -51,9 +55,15 @@ export function buildSimulator(options: SimulatorAppOptions): Simulator {
   const clock = new Clock();
   const store = new SimStore(options.dataFile);
   const vault = new TokenVault(clock);
-  const psp = new SimulatedPsp(store, vault, clock, () => trimSlash(options.publicUrl()));
-  const guard = new IdempotencyGuard(store);
   const faults = options.faults ? new FaultInjector() : undefined;
+  const notifier = new Notifier(store, clock, {
+    secret: '',
+    ...options.notifications,
+    ...(faults ? { faults } : {}),
+  });
+  const psp = new SimulatedPsp(store, vault, clock, () => trimSlash(options.publicUrl()), notifier);
+  const guard = new IdempotencyGuard(store);
+  notifier.resume();
 
   const app = express();
   app.disable('x-powered-by');
@@ -255,6 +265,9 @@ export function buildSimulator(options: SimulatorAppOptions): Simulator {
       faults.clear();
       res.json({ queued: 0 });
     });
+    app.get('/_sim/notifications', (_req, res) => {
+      res.json({ ...notifier.stats(), outbox: notifier.pending() });
+    });
     app.post('/_sim/clock', json, (req, res) => {
       const { advance_ms } = parseClockRequest(req.body);
       clock.advance(advance_ms);
@@ -279,7 +292,14 @@ export function buildSimulator(options: SimulatorAppOptions): Simulator {
     res.status(500).json(errorBody('internal_error', 'internal simulator error'));
   });
 
-  return { app, dispose: () => faults?.dispose() };
+  return {
+    app,
+    notifier,
+    dispose: () => {
+      faults?.dispose();
+      notifier.dispose();
+    },
+  };
 }
 
 /** body-parser errors carry a 4xx `status` (malformed JSON, too large, bad charset). */

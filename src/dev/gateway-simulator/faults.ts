@@ -2,12 +2,13 @@ import type { Socket } from 'node:net';
 import type { FaultRequest } from './requests';
 
 export type FaultMode = FaultRequest['mode'];
-export type FaultTarget = 'charge' | 'capture' | 'refund' | 'void';
+export type FaultTarget = 'charge' | 'capture' | 'refund' | 'void' | 'notification';
 
 export interface QueuedFault {
   mode: FaultMode;
   remaining: number;
   latency_ms: number;
+  /** `any`: every money-moving request (never a notification) */
   target: FaultTarget | 'any';
 }
 
@@ -20,7 +21,8 @@ const DEFAULT_TIMEOUT_LATENCY_MS = 30_000;
 
 /**
  * Fault injection (only with `faults: true`): the next `count` requests of the target operation
- * fail the queued way. Faults are taken in the order they were queued.
+ * fail the queued way, or the next `count` notifications are dropped or delayed. Faults are taken
+ * in the order they were queued.
  */
 export class FaultInjector {
   private queue: QueuedFault[] = [];
@@ -31,7 +33,7 @@ export class FaultInjector {
       mode: request.mode,
       remaining: request.count,
       latency_ms: request.latency_ms ?? DEFAULT_TIMEOUT_LATENCY_MS,
-      target: request.target ?? 'charge',
+      target: request.target ?? (request.mode.endsWith('_notification') ? 'notification' : 'charge'),
     });
     return this.queuedCount();
   }
@@ -45,7 +47,9 @@ export class FaultInjector {
   }
 
   take(target: FaultTarget): TakenFault | undefined {
-    const index = this.queue.findIndex((fault) => fault.target === target || fault.target === 'any');
+    const index = this.queue.findIndex(
+      (fault) => fault.target === target || (fault.target === 'any' && target !== 'notification'),
+    );
     const fault = this.queue[index];
     if (!fault) return undefined;
     fault.remaining -= 1;

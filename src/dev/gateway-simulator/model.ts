@@ -57,6 +57,25 @@ export interface IdempotencyRecord {
   created_at: string;
 }
 
+/**
+ * A server-to-server notification not yet delivered (the outbox). The body is kept as the exact
+ * bytes sent, so every retry carries the same event; each attempt is signed afresh.
+ */
+export interface OutboxEntry {
+  /** the event id (`evt_…`), also inside `body` */
+  id: string;
+  type: string;
+  /** the JSON body, byte for byte the same on every attempt */
+  body: string;
+  /** wall-clock ms when the event was made: delivery gives up a bounded time after it */
+  created_ms: number;
+  /** attempts made so far */
+  attempts: number;
+  /** wall-clock ms of the next attempt */
+  next_attempt_ms: number;
+  last_error?: string;
+}
+
 export interface SimState {
   version: 1;
   charges: Record<string, ChargeRecord>;
@@ -64,10 +83,12 @@ export interface SimState {
   refunds: Record<string, Refund>;
   idempotency: Record<string, IdempotencyRecord>;
   ledger: LedgerEntry[];
+  /** undelivered notifications, keyed by event id */
+  outbox: Record<string, OutboxEntry>;
 }
 
 export function emptyState(): SimState {
-  return { version: 1, charges: {}, cards: {}, refunds: {}, idempotency: {}, ledger: [] };
+  return { version: 1, charges: {}, cards: {}, refunds: {}, idempotency: {}, ledger: [], outbox: {} };
 }
 
 /** The wire form of a charge (internal fields stripped). */

@@ -12,9 +12,17 @@ import type {
   LedgerEntry,
   LedgerType,
 } from './model';
+import type { NotificationType } from './notifications';
 import type { ParsedCharge, TokenRequest } from './requests';
 import type { SimStore } from './store';
 import type { TokenVault } from './tokens';
+
+/** Where decided charge outcomes go (the notifier's outbox), inside the mutation that decides them. */
+export interface ChargeEvents {
+  enqueue(type: NotificationType, charge: ChargeRecord): void;
+}
+
+const NO_EVENTS: ChargeEvents = { enqueue: () => undefined };
 
 /** The idempotency key of a request and the fingerprint of its parameters. */
 export interface Idem {
@@ -44,6 +52,7 @@ export class SimulatedPsp {
     private readonly vault: TokenVault,
     private readonly clock: Clock,
     private readonly publicUrl: () => string,
+    private readonly events: ChargeEvents = NO_EVENTS,
   ) {}
 
   createToken(request: TokenRequest): GatewayToken {
@@ -95,12 +104,16 @@ export class SimulatedPsp {
     this.store.state.charges[charge.id] = charge;
     this.appendLedger('charge', charge.id, charge, charge.amount, charge.status, idem.key);
     this.remember(idem, 'charge', charge.id);
+    if (charge.status !== 'requires_action') this.events.enqueue(`charge.${charge.status}`, charge);
     this.store.commit();
     return charge;
   }
 
-  /** Completes a pending 3-D Secure challenge; a completed one is left as it is. */
-  completeChallenge(chargeId: string, approve: boolean): ChargeRecord {
+  /**
+   * Completes a pending 3-D Secure challenge; a completed one is left as it is. `canceled`: the
+   * challenge was abandoned (a void), not answered by the customer.
+   */
+  completeChallenge(chargeId: string, approve: boolean, canceled = false): ChargeRecord {
     const charge = this.store.state.charges[chargeId];
     if (!charge?.three_ds) throw notFound('charge_not_found', 'no 3-D Secure challenge for this charge');
     const threeDs = charge.three_ds;
@@ -119,6 +132,7 @@ export class SimulatedPsp {
     }
     const entry = this.store.state.ledger.find((e) => e.type === 'charge' && e.charge_id === charge.id);
     if (entry) entry.status = charge.status;
+    this.events.enqueue(canceled ? 'charge.challenge_canceled' : 'charge.challenge_completed', charge);
     this.store.commit();
     return charge;
   }
@@ -175,7 +189,7 @@ export class SimulatedPsp {
     const charge = this.getCharge(chargeId);
     if (charge.status === 'requires_action') {
       // Abandoned authentication: cancel it, so a late approval can never move money.
-      this.completeChallenge(charge.id, false);
+      this.completeChallenge(charge.id, false, true);
       this.remember(idem, 'void', charge.id);
       this.store.commit();
       return charge;

@@ -37,12 +37,31 @@ const captureSchema = z.strictObject({ amount: z.unknown().optional() });
 const refundSchema = z.strictObject({ amount: z.unknown() });
 const voidSchema = z.strictObject({});
 
-const faultSchema = z.strictObject({
-  mode: z.enum(['error_500', 'timeout', 'drop_response_after_commit']),
-  count: z.number().int().min(1).max(1000),
-  latency_ms: z.number().int().min(0).max(600_000).optional(),
-  target: z.enum(['charge', 'capture', 'refund', 'void', 'any']).optional(),
-});
+const NOTIFICATION_MODES = ['drop_notification', 'delay_notification'] as const;
+
+/**
+ * `error_500` / `timeout` / `drop_response_after_commit` act on money-moving requests (`target`,
+ * default `charge`); `drop_notification` (never sent) and `delay_notification` (first attempt
+ * `latency_ms` later) act on the next `count` server-to-server notifications.
+ */
+const faultSchema = z
+  .strictObject({
+    mode: z.enum(['error_500', 'timeout', 'drop_response_after_commit', ...NOTIFICATION_MODES]),
+    count: z.number().int().min(1).max(1000),
+    latency_ms: z.number().int().min(0).max(600_000).optional(),
+    target: z.enum(['charge', 'capture', 'refund', 'void', 'any', 'notification']).optional(),
+  })
+  .refine(
+    (f) =>
+      (NOTIFICATION_MODES as readonly string[]).includes(f.mode)
+        ? f.target === undefined || f.target === 'notification'
+        : f.target !== 'notification',
+    {
+      message:
+        'notification faults (drop_notification, delay_notification) are the only ones for target notification',
+      path: ['target'],
+    },
+  );
 
 const clockSchema = z.strictObject({ advance_ms: z.number().int().min(0) });
 

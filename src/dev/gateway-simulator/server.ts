@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildSimulator } from './app';
+import type { NotifierOptions } from './notifications';
 
 export interface StartSimulatorOptions {
   /** 0 = a random free port (default) */
@@ -13,6 +14,11 @@ export interface StartSimulatorOptions {
   dataFile?: string;
   /** base URL used in 3-D Secure links; default the listening URL */
   publicUrl?: string;
+  /**
+   * Server-to-server notifications of charge outcomes (CONTRACT §9): POSTed to `url`, signed
+   * with `secret`; without a `url` none are sent.
+   */
+  notifications?: Omit<NotifierOptions, 'faults'>;
 }
 
 export interface RunningSimulator {
@@ -28,6 +34,7 @@ export async function startSimulator(options: StartSimulatorOptions = {}): Promi
     faults: options.faults ?? false,
     publicUrl: () => options.publicUrl ?? url,
     ...(options.dataFile !== undefined ? { dataFile: options.dataFile } : {}),
+    ...(options.notifications ? { notifications: options.notifications } : {}),
   });
   const server = createServer(simulator.app);
 

@@ -13,8 +13,8 @@ import { randomBytes } from 'node:crypto';
 import { emptyState, type SimState } from './model';
 
 /**
- * The simulator's durable state: charges, cards on file, refunds, idempotency records and the
- * ledger. Single-use tokens (which carry CVCs) live in the TokenVault and are never part of this.
+ * The simulator's durable state: charges, cards on file, refunds, idempotency records, the
+ * ledger and the outbox of undelivered notifications. Single-use tokens (which carry CVCs) live in the TokenVault and are never part of this.
  * With a data file, the state is loaded at start and rewritten atomically after every mutation.
  */
 export class SimStore {
@@ -55,5 +55,6 @@ function load(file: string): SimState {
     refunds: parsed.refunds ?? state.refunds,
     idempotency: parsed.idempotency ?? state.idempotency,
     ledger: parsed.ledger ?? state.ledger,
+    outbox: parsed.outbox ?? state.outbox,
   };
 }
