@@ -34,7 +34,11 @@ export interface ReconcileSummary {
 export interface RetentionSummary {
   idempotencyKeys: number;
   webhookDeliveries: number;
+  gatewayEvents: number;
 }
+
+/** Gateway notifications are deduplicated for a week: far longer than the gateway retries one. */
+const GATEWAY_EVENT_RETENTION_MS = 7 * 24 * 3600_000;
 
 export interface MaintenanceDeps {
   store: Store;
@@ -110,6 +114,9 @@ export function createMaintenanceActivities(deps: MaintenanceDeps) {
         idempotencyKeys: await store.idempotencyKeys.purgeOlderThan(new Date(at - IDEMPOTENCY_RETENTION_MS)),
         webhookDeliveries: await store.webhookDeliveries.purgeOlderThan(
           new Date(at - deps.config.maintenance.deliveryLogRetentionMs),
+        ),
+        gatewayEvents: await store.gatewayEvents.deleteReceivedBefore(
+          new Date(at - GATEWAY_EVENT_RETENTION_MS),
         ),
       };
     },

@@ -414,15 +414,13 @@ describe('end to end: the simulator notifies the API', () => {
         .find({ session_id: sessionId, type: 'charge.challenge_completed' })
         .toArray();
       expect(events).toHaveLength(1);
-      // Until CheckoutWorkflow handles gatewayNotice (the lead's part of issue 12) the update is
-      // refused (no handler): `not_waiting`. Afterwards the workflow takes it: `forwarded`.
-      expect(['forwarded', 'not_waiting']).toContain(events[0]!.outcome);
+      // the workflow waits for this challenge: it takes the notice
+      expect(events[0]!.outcome).toBe('forwarded');
       expect(events[0]).toMatchObject({ status: 'succeeded' });
     });
   });
 
-  // Needs CheckoutWorkflow's gatewayNotice handler (the lead's part of issue 12): unskip then.
-  it.skip('approve-and-never-return: the payment is paid within seconds, settled by the notification', async () => {
+  it('approve-and-never-return: the payment is paid within seconds, settled by the notification', async () => {
     const created = await h.merchant('POST', '/b/checkout/v1/pymt-txn/', newPayment());
     const sessionId = created.body.session_id as string;
     const submitted = await h.request('POST', `/checkout/${sessionId}/submit`, {
