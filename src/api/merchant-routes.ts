@@ -5,6 +5,7 @@ import { cvvRequired } from '../domain/saved-card';
 import { autoDebitSchema, createPaymentSchema, listCardsSchema, operationSchema } from '../domain/schemas';
 import { cardObject } from '../ottu/card';
 import { toSavedCard } from '../store/cards';
+import { merchantBodyParsers } from './body-parsers';
 import { merchantAuth, merchantOf, type AuthFailureGuard } from './auth';
 import { assertChargeable, chargeSavedCard } from './auto-debit';
 import { runOperation } from './operations';
@@ -17,6 +18,8 @@ export function merchantRoutes(deps: PaymentDeps & CheckoutDeps & { authGuard: A
   const router = Router();
   const { store } = deps;
   router.use(merchantAuth(store, deps.authGuard));
+  // after the key check: nobody without a key gets a body parsed
+  router.use(...merchantBodyParsers());
 
   router.post('/checkout/v1/pymt-txn/', idempotency(store), async (req, res) => {
     const body = createPaymentSchema.parse(req.body);
