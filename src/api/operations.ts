@@ -11,7 +11,7 @@ import {
 import { ApplicationFailure } from '@temporalio/common';
 
 import { MoneyFormatError, normalizeAmount } from '../domain/money';
-import type { PaymentRecord } from '../domain/payment';
+import type { OperationKind, PaymentRecord } from '../domain/payment';
 import type { OperationRequestBody } from '../domain/schemas';
 import { isPayable } from '../domain/states';
 import { PaymentOperationsWorkflow } from '../workflows/operations';
@@ -22,6 +22,7 @@ import {
   recordedOutcome,
   type OperationOutcome,
 } from '../workflows/definitions';
+import { internalOperation, type InternalOperationAnswer } from '../ottu/operation';
 import { checkoutHandle } from './attempts';
 import type { CheckoutDeps } from './checkout-session';
 import { detail, fieldErrors, type HttpError } from './errors';
@@ -29,10 +30,12 @@ import { detail, fieldErrors, type HttpError } from './errors';
 const refused = (operation: string, message: string): HttpError =>
   detail(400, message, { operation, result: 'failed' });
 
+type EngineOperation = Omit<OperationRequestBody, 'operation'> & { operation: OperationKind };
+
 export async function runOperation(
   deps: CheckoutDeps,
   record: PaymentRecord,
-  body: OperationRequestBody,
+  body: EngineOperation,
   trackingKey?: string,
 ): Promise<OperationOutcome & { session_id: string; order_no?: string; currency_code: string }> {
   let amount: string | undefined;
@@ -106,4 +109,38 @@ function pastTense(operation: string): string {
       operation
     ] ?? operation
   );
+}
+
+/**
+ * Ottu's `delete`: "paid, authorized … → soft delete; all other states → hard delete". Here both
+ * take the payment out of the merchant API (404 from then on) and keep its record, since money may
+ * have moved and operators reconcile from it. An open session is first closed the way `cancel`
+ * closes it (its CheckoutWorkflow stops taking attempts and the merchant gets the cancel webhook),
+ * so nothing can be paid on a deleted payment.
+ */
+export async function deletePayment(
+  deps: CheckoutDeps,
+  record: PaymentRecord,
+  trackingKey?: string,
+): Promise<InternalOperationAnswer> {
+  let state = record.state;
+  if (isPayable(record.state)) {
+    const closed = await runOperation(
+      deps,
+      record,
+      { operation: 'cancel', session_id: record._id },
+      trackingKey ? `delete:${trackingKey}` : undefined,
+    );
+    state = closed.state;
+  }
+  await deps.store.payments.markDeleted(record.merchant_id, record._id, new Date());
+  return internalOperation({
+    operation: 'delete',
+    result: 'success',
+    state,
+    message: 'The payment was deleted.',
+    session_id: record._id,
+    ...(record.order_no ? { order_no: record.order_no } : {}),
+    currency_code: record.currency_code,
+  });
 }

@@ -15,6 +15,8 @@ export interface CardObject {
   expiry_month: string;
   expiry_year: string;
   pg_code: string;
+  /** the display name of the card's gateway config */
+  pg_name: string;
   is_preferred: boolean;
   is_expired: boolean;
   cvv_required: boolean;
@@ -40,7 +42,7 @@ function brandKey(stored: string): CardBrand {
 
 export function cardObject(
   card: SavedCard,
-  view: { cvvRequired: boolean; preferred: boolean; now: Date },
+  view: { cvvRequired: boolean; preferred: boolean; now: Date; pgName?: string },
 ): CardObject {
   // Records written before `last4` existed kept the masked number.
   const last4 = card.last4 ?? String((card as { number?: string }).number ?? '').slice(-4);
@@ -53,6 +55,7 @@ export function cardObject(
     expiry_month: card.expiry_month,
     expiry_year: card.expiry_year,
     pg_code: card.pg_code,
+    pg_name: view.pgName ?? card.pg_code,
     is_preferred: view.preferred,
     is_expired: isExpired({ month: card.expiry_month, year: card.expiry_year }, view.now),
     cvv_required: view.cvvRequired,
@@ -68,5 +71,10 @@ export function paymentCard(
   const token = record.token;
   if (!token) return undefined;
   const config = record.gateways.find((g) => g.pg_code === token.pg_code);
-  return cardObject(token, { cvvRequired: cvvRequired(config), preferred: true, now });
+  return cardObject(token, {
+    cvvRequired: cvvRequired(config),
+    preferred: true,
+    now,
+    ...(config?.name ? { pgName: config.name } : {}),
+  });
 }

@@ -4,6 +4,7 @@
  */
 import type { Db } from 'mongodb';
 
+import { AttachmentsRepository } from './attachments';
 import { CardsRepository } from './cards';
 import { IdempotencyKeys } from './idempotency-keys';
 import { MerchantsRepository } from './merchants';
@@ -17,6 +18,7 @@ export interface Store {
   merchants: MerchantsRepository;
   idempotencyKeys: IdempotencyKeys;
   webhookDeliveries: WebhookDeliveryLog;
+  attachments: AttachmentsRepository;
   /** true when the database answers (readiness) */
   ping(): Promise<boolean>;
 }
@@ -29,6 +31,7 @@ export function createStore(db: Db): Store {
     merchants: new MerchantsRepository(c.merchants, c.gatewayConfigs),
     idempotencyKeys: new IdempotencyKeys(c.idempotency),
     webhookDeliveries: new WebhookDeliveryLog(c.webhookDeliveries),
+    attachments: new AttachmentsRepository(c.attachments),
     ping: async () => (await db.command({ ping: 1 })).ok === 1,
   };
 }

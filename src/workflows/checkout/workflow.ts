@@ -10,6 +10,7 @@ import { allHandlersFinished, condition, log, setHandler } from '@temporalio/wor
 import { isClosed, resultOf, type PaymentState } from '../../domain/states';
 import { operationEventId, paymentEventId } from '../../domain/webhook';
 import {
+  amendSessionUpdate,
   closeSessionUpdate,
   pageOpenedSignal,
   pageOpenedUpdate,
@@ -19,6 +20,7 @@ import {
   type CheckoutInput,
 } from '../definitions';
 import { notifyMerchant, workflowNowIso } from '../notify';
+import { amendSession, assertCanAmend } from './amend';
 import { assertCanAttempt, submit } from './attempt';
 import { assertChallengePending, customerReturned, settleAbandonedChallenge } from './challenge';
 import { assertCanClose, closeSession } from './close';
@@ -42,9 +44,20 @@ export async function CheckoutWorkflow(input: CheckoutInput): Promise<PaymentSta
   setHandler(closeSessionUpdate, (request) => closeSession(session, request), {
     validator: (request) => assertCanClose(session, request),
   });
+  setHandler(amendSessionUpdate, (amendment) => amendSession(session, amendment), {
+    validator: (amendment) => assertCanAmend(session, amendment),
+  });
 
-  // Until the session closes or its expiration_time passes.
-  await condition(() => isClosed(session.state), Math.max(0, session.expiresAtMs - Date.now()));
+  // Until the session closes or its expiration_time passes; an amended expiry re-arms the timer.
+  // Without an amendment this is the one timer it always was, so older histories replay as before.
+  for (;;) {
+    const deadline = session.expiresAtMs;
+    const woke = await condition(
+      () => isClosed(session.state) || session.expiresAtMs !== deadline,
+      Math.max(0, deadline - Date.now()),
+    );
+    if (!woke || isClosed(session.state)) break;
+  }
   await condition(() => !session.attemptInFlight);
   await settleAbandonedChallenge(session);
   if (!isClosed(session.state)) {
