@@ -41,6 +41,8 @@ const TYPES: Record<string, { contentType: string; looksRight: (data: Buffer) =>
   txt: { contentType: 'text/plain; charset=utf-8', looksRight: isText },
 };
 export const ATTACHMENT_EXTENSIONS = Object.keys(TYPES);
+/** Types told apart by their first bytes alone (OLE and ZIP documents are not). */
+const SNIFF_ORDER = ['pdf', 'png', 'jpg', 'txt'];
 
 export interface AttachmentDeps {
   store: Store;
@@ -67,8 +69,13 @@ export async function storeUploadedFile(
 ): Promise<{ url: string; filename: string } | undefined> {
   const file = uploadedFile(req, field);
   if (!file) return undefined;
-  const filename = cleanName(file.originalname);
-  const extension = filename.includes('.') ? filename.split('.').pop()!.toLowerCase() : '';
+  let filename = cleanName(file.originalname);
+  let extension = filename.includes('.') ? filename.split('.').pop()!.toLowerCase() : '';
+  if (!extension) {
+    // a part without a file name's extension: named by what its first bytes are
+    extension = SNIFF_ORDER.find((ext) => TYPES[ext]!.looksRight(file.buffer)) ?? '';
+    if (extension) filename = `${filename}.${extension}`;
+  }
   const type = TYPES[extension];
   if (!type) {
     throw fieldErrors({ [field]: [`Upload one of: ${ATTACHMENT_EXTENSIONS.join(', ')}.`] });
@@ -114,8 +121,10 @@ export function attachmentRoutes(deps: AttachmentDeps): Router {
     const id = String(req.params.id);
     const file = /^[0-9a-f]{32}$/.test(id) ? await store.attachments.find(merchantOf(req)._id, id) : null;
     if (!file) throw notFound('No attachment with this id.');
-    res.attachment(file.filename); // Content-Disposition, non-ASCII names encoded (RFC 6266)
-    res.set('Cache-Control', 'private, no-store').set('Content-Type', file.contentType).send(file.data);
+    // A download, never rendered: octet-stream plus Content-Disposition (non-ASCII names encoded,
+    // RFC 6266); the type the file was checked as is in its name.
+    res.attachment(file.filename);
+    res.set('Cache-Control', 'private, no-store').type('application/octet-stream').send(file.data);
   });
 
   return router;

@@ -30,7 +30,7 @@ import type { CheckoutDeps } from './checkout-session';
 import { detail, notFound } from './errors';
 import { idempotency } from './idempotency';
 import { inquire } from './inquiry';
-import { notOfferedRoutes } from './not-offered';
+import { notOffered } from './not-offered';
 import { deletePayment, runOperation } from './operations';
 import { paymentMethods } from './payment-methods';
 import { updatePayment } from './payment-update';
@@ -211,7 +211,7 @@ export function merchantRoutes(deps: MerchantDeps): Router {
     res.status(204).end();
   });
 
-  router.use(notOfferedRoutes());
+  router.use(notOffered);
   return router;
 }
 

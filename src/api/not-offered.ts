@@ -2,8 +2,11 @@
  * Ottu services tokenpay does not offer: an Ottu integration calling one gets a clear answer
  * naming what is missing (501 Not Implemented, `{"detail": ...}`), never a bare 404 that reads
  * like a wrong base URL. README ("Where tokenpay differs from Ottu") lists the same paths.
+ *
+ * One middleware that matches the paths, not routes: these are not operations of tokenpay's API,
+ * so /openapi.json (which documents every route) does not offer them to generated clients.
  */
-import { Router } from 'express';
+import type { RequestHandler } from 'express';
 
 import { detail } from './errors';
 
@@ -38,15 +41,17 @@ export const NOT_OFFERED: readonly { method: 'get' | 'post'; path: string; servi
   },
 ];
 
-export function notOfferedRoutes(): Router {
-  const router = Router();
-  for (const { method, path, service } of NOT_OFFERED) {
-    router[method](path, () => {
-      throw detail(
-        501,
-        `${service}: this Ottu service is not offered by tokenpay, which takes card payments only. See README, "Where tokenpay differs from Ottu".`,
-      );
-    });
-  }
-  return router;
-}
+const matchers = NOT_OFFERED.map(({ method, path, service }) => ({
+  method: method.toUpperCase(),
+  pattern: new RegExp(`^${path.replace(/:\w+/g, '[^/]+').replace(/\/$/, '')}/?$`),
+  service,
+}));
+
+export const notOffered: RequestHandler = (req, _res, next) => {
+  const hit = matchers.find((m) => m.method === req.method && m.pattern.test(req.path));
+  if (!hit) return next();
+  throw detail(
+    501,
+    `${hit.service}: this Ottu service is not offered by tokenpay, which takes card payments only. See README, "Where tokenpay differs from Ottu".`,
+  );
+};
