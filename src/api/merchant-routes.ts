@@ -189,7 +189,6 @@ export function merchantRoutes(deps: MerchantDeps): Router {
           cvvRequired: cvvRequired(config),
           preferred: i === 0,
           now,
-          ...(config?.name ? { pgName: config.name } : {}),
         });
       }),
     );

@@ -86,7 +86,6 @@ export async function paymentMethods(
         cvvRequired: cvvRequired(config),
         preferred: i === 0,
         now,
-        ...(config?.name ? { pgName: config.name } : {}),
       });
     }),
   };

@@ -38,7 +38,6 @@ const CHILD_STATE: Record<string, string> = { capture: 'paid', refund: 'refunded
 
 export type ExternalOperationAnswer = OperationAnswerFields & {
   operation: ExternalOperationKind;
-  detail: string;
   amount: string;
   order_no: string;
   success: boolean;
@@ -61,7 +60,6 @@ export function externalOperation(
   const amount = fields.amount ?? record.amount;
   const answer = {
     ...fields,
-    detail: fields.message,
     amount,
     order_no: record.order_no ?? '',
     success: fields.result === 'success',

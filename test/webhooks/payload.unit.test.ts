@@ -33,7 +33,7 @@ const CARD: CardObject = {
   expiry_month: '12',
   expiry_year: '39',
   pg_code: 'ottu_pg_kwd_tkn',
-  pg_name: 'Card (KWD, saved cards with CVV)',
+  pg_name: 'ottu_sandbox',
   is_preferred: true,
   is_expired: false,
   cvv_required: true,

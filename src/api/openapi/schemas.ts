@@ -36,7 +36,7 @@ export const cardSchema = z
     expiry_month: z.string().describe('"01".."12"'),
     expiry_year: z.string().describe('Two digits, e.g. "39".'),
     pg_code: z.string(),
-    pg_name: z.string().describe("The gateway config's display name."),
+    pg_name: z.string().describe('The gateway provider, as Ottu names it: "ottu_sandbox".'),
     is_preferred: z.boolean(),
     is_expired: z.boolean(),
     cvv_required: z.boolean(),
@@ -216,9 +216,11 @@ export const internalOperationSchema = z
   .object({ ...operationAnswerFields, operation: z.enum(['cancel', 'expire', 'delete']) })
   .describe("Ottu's InternalOperation: cancel, expire and delete, settled by tokenpay itself.");
 
+const { detail: _detail, ...externalAnswerFields } = operationAnswerFields;
+
 export const externalOperationSchema = z
   .object({
-    ...operationAnswerFields,
+    ...externalAnswerFields,
     operation: z.enum(['refund', 'capture', 'void']),
     amount: decimal,
     order_no: z.string().describe('Empty when the payment has none.'),
