@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 
 import type { PaymentRecord } from '../domain/payment';
-import { resultOf, type PaymentState } from '../domain/states';
+import { isPayable, resultOf, type PaymentState } from '../domain/states';
 import { paymentEventId } from '../domain/webhook';
 import type { MerchantDoc } from '../store/mongo';
 import { buildWebhookPayload, signedPayload, type SignedWebhookPayload } from '../webhooks';
@@ -43,7 +43,11 @@ export async function inquire(
   if (options.notify && !url) {
     throw fieldErrors({ webhook_url: ['The payment has no webhook_url: give one to notify.'] });
   }
-  const result = record.attempts.at(-1)?.result === 'pending' ? 'pending' : resultOf(record.state);
+  // an open payment (or one whose latest attempt still waits) is pending; a closed one its outcome
+  const result =
+    isPayable(record.state) || record.attempts.at(-1)?.result === 'pending'
+      ? 'pending'
+      : resultOf(record.state);
   const payload = buildWebhookPayload(record, {
     eventId: paymentEventId(record._id, record.state),
     timestampUtc: new Date().toISOString(),

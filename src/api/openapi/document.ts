@@ -228,11 +228,18 @@ const IDEMPOTENCY_ERRORS = {
 };
 const REPLAYED = { 'Idempotent-Replayed': { $ref: '#/components/headers/Idempotent-Replayed' } };
 
+const AGREEMENT_REFUSED = {
+  description:
+    'Invalid fields (FieldErrors), or a merchant-initiated charge its agreement does not allow ({"detail", "agreement_id"}: not an auto_debit payment with an agreement, a card not linked to it, outside its limits).',
+  content: { 'application/json': { schema: { anyOf: [ref('FieldErrors'), ref('ErrorDetail')] } } },
+};
+
 const UPDATE_RESPONSES = {
   '200': jsonResponse('The payment as it is now.', 'Payment', REPLAYED),
   '400': {
-    description: 'Invalid fields (FieldErrors), or a change the payment’s state does not allow ({"detail"}).',
-    content: { 'application/json': { schema: ref('FieldErrors') } },
+    description:
+      'Invalid fields (FieldErrors), or a change the payment’s state does not allow ({"detail", "state"}).',
+    content: { 'application/json': { schema: { anyOf: [ref('FieldErrors'), ref('ErrorDetail')] } } },
   },
   ...MERCHANT_ERRORS,
   '404': problem("No such payment (also another merchant's)."),
@@ -298,7 +305,7 @@ function paths(): OpenApiDocument['paths'] {
               'application/json': { schema: { oneOf: [ref('Payment'), ref('WebhookPayload')] } },
             },
           },
-          '400': fieldErrors(),
+          '400': AGREEMENT_REFUSED,
           ...MERCHANT_ERRORS,
           '404': problem('payment_instrument: no such saved card for this customer.'),
           ...IDEMPOTENCY_ERRORS,
@@ -352,22 +359,28 @@ function paths(): OpenApiDocument['paths'] {
           required: true,
           content: {
             'multipart/form-data': {
+              // flat (no allOf): form clients and fuzzers read the file part from `properties`
               schema: {
-                allOf: [
-                  ref('AttachmentUploadRequest'),
-                  {
-                    type: 'object',
-                    required: ['file'],
-                    properties: { file: { type: 'string', contentMediaType: 'application/octet-stream' } },
-                  },
-                ],
+                type: 'object',
+                required: ['file'],
+                properties: {
+                  file: { type: 'string', format: 'binary', description: 'The file.' },
+                  session_id: { type: 'string', maxLength: 128 },
+                  order_no: { type: 'string', maxLength: 128 },
+                  shortify_attachment_url: { type: 'boolean', description: 'Accepted; no shortener.' },
+                },
+                description: 'See AttachmentUploadRequest.',
               },
             },
           },
         },
         responses: {
           '200': jsonResponse('Stored.', 'AttachmentUploadResult'),
-          '400': fieldErrors('No file, a type not accepted, or the payment is no longer unpaid.'),
+          '400': {
+            description:
+              'No file or a type not accepted (FieldErrors), or the payment is no longer unpaid ({"detail", "state"}).',
+            content: { 'application/json': { schema: { anyOf: [ref('FieldErrors'), ref('ErrorDetail')] } } },
+          },
           ...MERCHANT_ERRORS,
           '404': problem('No payment with this session_id or order_no.'),
           '413': problem('The file is larger than 2 MiB.'),
@@ -488,7 +501,7 @@ function paths(): OpenApiDocument['paths'] {
         requestBody: jsonBody('AutoDebitRequest'),
         responses: {
           '200': jsonResponse('The charge result.', 'WebhookPayload', REPLAYED),
-          '400': fieldErrors(),
+          '400': AGREEMENT_REFUSED,
           ...MERCHANT_ERRORS,
           '404': problem('No such payment or saved card.'),
           '409': problem('The payment is not payable, or an Idempotency-Key conflict.'),
