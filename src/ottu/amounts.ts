@@ -2,8 +2,8 @@
  * The amount fields of Ottu's payment notification (`SchemaWebhook`): what was paid, settled and
  * remains, and the fee. Computed exactly in minor units; Ottu types `remaining_amount` and
  * `settled_amount` as JSON numbers, so those two are written as numbers at the very edge, from
- * the exact decimal string (≤ 16 significant digits, which a JSON number carries exactly as
- * written; larger amounts cannot be created here).
+ * the exact decimal string, when a JSON number prints back as exactly that decimal (up to 15
+ * significant digits); a larger amount stays a decimal string rather than lose a minor unit.
  */
 import { formatMinorUnits, parseMinorUnits, type CurrencyCode } from '../domain/money';
 import { capturedOf } from '../domain/operations';
@@ -17,18 +17,19 @@ export type OttuAmounts = {
   /** what the customer paid (or authorized) */
   paid_amount: string;
   /** what is still to pay */
-  remaining_amount: number;
+  remaining_amount: number | string;
   /** what the gateway has captured, less refunds */
-  settled_amount: number;
+  settled_amount: number | string;
 };
 
-/** A decimal string as the JSON number with exactly that value. */
-export function decimalNumber(decimal: string): number {
+/**
+ * A normalised decimal string as the JSON number that prints as exactly that decimal; the string
+ * itself when no number does (never a rounded amount).
+ */
+export function decimalNumber(decimal: string): number | string {
   const n = Number(decimal);
-  if (!Number.isFinite(n) || Number(n.toFixed(decimal.split('.')[1]?.length ?? 0)) !== n) {
-    throw new RangeError(`${decimal} has no exact JSON number form`);
-  }
-  return n;
+  const places = decimal.split('.')[1]?.length ?? 0;
+  return Number.isFinite(n) && n.toFixed(places) === decimal ? n : decimal;
 }
 
 export function ottuAmounts(
@@ -37,7 +38,8 @@ export function ottuAmounts(
   const currency: CurrencyCode = record.currency_code;
   const zero = formatMinorUnits(0n, currency);
   const amount = parseMinorUnits(record.amount, currency);
-  const everPaid = isSuccess(record.state) || record.state === 'refunded' || record.state === 'voided';
+  // a voided authorization released the money: nothing was paid
+  const everPaid = isSuccess(record.state) || record.state === 'refunded';
   const paid = everPaid ? amount : 0n;
   const captured = parseMinorUnits(capturedOf(record, zero), currency);
   const refunded = parseMinorUnits(record.refunded_amount ?? zero, currency);

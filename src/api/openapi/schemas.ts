@@ -175,8 +175,16 @@ export const webhookPayloadSchema = z
       fee: decimal,
     }),
     paid_amount: decimal,
-    remaining_amount: z.number().describe("Ottu's type: a JSON number with exactly the decimal's value."),
-    settled_amount: z.number().describe("Ottu's type: a JSON number with exactly the decimal's value."),
+    remaining_amount: z
+      .union([z.number(), decimal])
+      .describe(
+        "Ottu's type: a JSON number printing as exactly the decimal (a decimal string beyond 15 digits).",
+      ),
+    settled_amount: z
+      .union([z.number(), decimal])
+      .describe(
+        "Ottu's type: a JSON number printing as exactly the decimal (a decimal string beyond 15 digits).",
+      ),
     signature: z.string().describe("Hex HMAC-SHA256 with the merchant's webhook key (CONTRACT §4)."),
   })
   .describe(
