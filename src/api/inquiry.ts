@@ -21,8 +21,13 @@ import { ATTEMPT_WAIT_MS, checkoutHandle, withTimeout } from './attempts';
 import type { CheckoutDeps } from './checkout-session';
 import { fieldErrors } from './errors';
 
-/** The states Ottu re-confirms with the gateway; the others are final as they are. */
-const RECHECKED: readonly PaymentState[] = ['pending', 'attempted', 'failed', 'expired'];
+/**
+ * The states Ottu re-confirms with the gateway (pending, attempted, failed, expired), plus
+ * `created`: here a customer may pay through the API without opening the page, so an attempt can
+ * wait for the gateway while the session still reads `created`. Paid and authorized ones are
+ * final as they are.
+ */
+const RECHECKED: readonly PaymentState[] = ['created', 'pending', 'attempted', 'failed', 'expired'];
 
 export async function inquire(
   deps: CheckoutDeps,

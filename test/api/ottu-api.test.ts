@@ -4,7 +4,18 @@
  * amount; the expiry timer re-arms), update rules, delete, agreement limits, body types, and
  * isolation and exactly-once on the new paths. Money is read back from the gateway's ledger.
  */
-import { ADMIN_KEY, card, newPayment, startHarness, TEST_CARDS, type Harness } from '../support/harness';
+import { DEV_DEFAULTS } from '../../src/config';
+import { verifyWebhook } from '../../src/webhooks';
+import {
+  ADMIN_KEY,
+  card,
+  eventually,
+  newPayment,
+  startHarness,
+  TEST_CARDS,
+  type Harness,
+} from '../support/harness';
+import { startWebhookReceiver } from '../support/webhook-receiver';
 
 const CREATE = '/b/checkout/v1/pymt-txn/';
 const NO_CVV = 'ottu_pg_kwd_tkn_nocvv';
@@ -133,6 +144,49 @@ describe('updates reach the CheckoutWorkflow', () => {
         .status,
     ).toBe(404);
     expect((await h.merchant('GET', `${CREATE}${sessionId}/`)).body.amount).toBe('5.000');
+  });
+});
+
+describe('inquiry', () => {
+  it('settles a payment still waiting for the gateway with the gateway’s answer', async () => {
+    const sessionId = await open({ pg_codes: ['ottu_pg_kwd_tkn'] });
+    const pending = await pay(sessionId, 'ottu_pg_kwd_tkn', TEST_CARDS.threeDs);
+    expect(pending.body.result).toBe('pending');
+    // the customer approves at the gateway and never comes back to the checkout page
+    const approved = await fetch(pending.body.next_action.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'outcome=approve',
+      redirect: 'manual',
+    });
+    expect(approved.status).toBe(303);
+    const inquiry = await h.merchant('POST', '/b/pbl/v2/inquiry/', { session_id: sessionId });
+    expect(inquiry.status).toBe(200);
+    expect(inquiry.body).toMatchObject({ session_id: sessionId, state: 'paid', result: 'success' });
+    expect(inquiry.body.signature).toMatch(/^[0-9a-f]{64}$/);
+    expect((await chargesFor(sessionId)).filter((c) => c.status === 'succeeded')).toHaveLength(1);
+  });
+
+  it('notify_webhook_url re-sends the answer as a signed webhook', async () => {
+    const receiver = await startWebhookReceiver();
+    try {
+      const sessionId = await open();
+      await pay(sessionId);
+      const inquiry = await h.merchant('POST', '/b/pbl/v2/inquiry/', {
+        session_id: sessionId,
+        notify_webhook_url: true,
+        webhook_url: receiver.url,
+      });
+      expect(inquiry.status).toBe(200);
+      await eventually(async () => {
+        expect(receiver.received.map((r) => r.body.session_id)).toContain(sessionId);
+      });
+      const sent = receiver.received.find((r) => r.body.session_id === sessionId)!.body;
+      expect(sent).toMatchObject({ state: 'paid', result: 'success', amount: inquiry.body.amount });
+      expect(verifyWebhook(sent, DEV_DEFAULTS.demoWebhookKey, sent.signature)).toBe(true);
+    } finally {
+      await receiver.close();
+    }
   });
 });
 
