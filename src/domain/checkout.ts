@@ -206,15 +206,17 @@ export function updateRefusal(state: PaymentState, changed: readonly string[]): 
 
 /**
  * May an open session's terms (amount, expiry, gateways, customer) change now? Not once it is
- * closed, nor while an attempt runs or a 3-D Secure challenge waits: that attempt was made for
- * the terms it started with. The new expiry must still be ahead.
+ * closed or its expiry has passed (it is about to close), nor while an attempt runs or a 3-D
+ * Secure challenge waits: that attempt was made for the terms it started with. The new expiry must
+ * still be ahead.
  */
 export function amendRefusal(
-  session: { state: PaymentState; busy: boolean },
+  session: { state: PaymentState; busy: boolean; expiresAt: string },
   newExpiresAt: string | undefined,
   now: number,
 ): Refusal | undefined {
-  if (!isPayable(session.state)) return refusal('not_payable', { state: session.state });
+  const closing = payabilityRefusal(session, now);
+  if (closing) return closing;
   if (session.busy) return refusal('attempt_in_progress');
   if (newExpiresAt !== undefined && Date.parse(newExpiresAt) <= now) {
     return refusal('update_not_allowed', {

@@ -24,15 +24,26 @@ describe("which fields of a payment may change in which state (Ottu's update)", 
 
 describe('when an open session’s terms may change (amendSession validator)', () => {
   const now = Date.parse('2030-01-01T00:00:00Z');
+  const expiresAt = '2030-01-02T00:00:00Z';
+  const open = (state: 'created' | 'pending' | 'attempted' | 'paid', busy = false) => ({
+    state,
+    busy,
+    expiresAt,
+  });
+
   it('not once closed, not while an attempt runs, not to an expiry already past', () => {
-    expect(amendRefusal({ state: 'pending', busy: false }, undefined, now)).toBeUndefined();
-    expect(amendRefusal({ state: 'paid', busy: false }, undefined, now)?.code).toBe('not_payable');
-    expect(amendRefusal({ state: 'attempted', busy: true }, undefined, now)?.code).toBe(
-      'attempt_in_progress',
-    );
-    expect(amendRefusal({ state: 'created', busy: false }, '2029-12-31T23:59:59Z', now)?.code).toBe(
-      'update_not_allowed',
-    );
-    expect(amendRefusal({ state: 'created', busy: false }, '2030-01-01T00:00:01Z', now)).toBeUndefined();
+    expect(amendRefusal(open('pending'), undefined, now)).toBeUndefined();
+    expect(amendRefusal(open('paid'), undefined, now)?.code).toBe('not_payable');
+    expect(amendRefusal(open('attempted', true), undefined, now)?.code).toBe('attempt_in_progress');
+    expect(amendRefusal(open('created'), '2029-12-31T23:59:59Z', now)?.code).toBe('update_not_allowed');
+    expect(amendRefusal(open('created'), '2030-01-01T00:00:01Z', now)).toBeUndefined();
+  });
+
+  it('not once its expiry passed: the session is about to close as expired, however far it is moved', () => {
+    const passed = { state: 'pending' as const, busy: false, expiresAt: '2029-12-31T23:59:59Z' };
+    expect(amendRefusal(passed, '2030-02-01T00:00:00Z', now)).toEqual({
+      code: 'not_payable',
+      params: { state: 'expired' },
+    });
   });
 });

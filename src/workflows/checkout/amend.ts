@@ -14,7 +14,13 @@ import type { CheckoutSession } from './session';
 
 export function assertCanAmend(session: CheckoutSession, amendment: SessionAmendment): void {
   // workflow time: the validator runs in the workflow, deterministic on replay
-  assertNoRefusal(amendRefusal(session, amendment.expiresAt, Date.now()));
+  assertNoRefusal(
+    amendRefusal(
+      { state: session.state, busy: session.busy, expiresAt: session.input.expiresAt },
+      amendment.expiresAt,
+      Date.now(),
+    ),
+  );
 }
 
 /** The amendSession update. */
