@@ -18,8 +18,9 @@ import { adminRoutes } from './admin-routes';
 import { createAuthFailureGuard } from './auth';
 import { checkoutRoutes } from './checkout-routes';
 import { adminKeyAuthorizer, codecRoutes, devCodecAuthorizer } from './codec-routes';
-import { detail, errorHandler } from './errors';
+import { errorHandler } from './errors';
 import { gatewayNotificationRoutes } from './gateway-notification-routes';
+import { limitJsonDepth, MAX_JSON_DEPTH, requireJson } from './body-parsers';
 import { healthRoutes } from './health-routes';
 import { merchantRoutes } from './merchant-routes';
 import { openApiRoutes } from './openapi/docs';
@@ -96,41 +97,6 @@ function requestLogging(logger: Logger, match: (path: string) => string | undefi
   });
 }
 
-/** Bodies are JSON only: anything else is 415, which also stops cross-site form posts. */
-const requireJson: RequestHandler = (req, _res, next) => {
-  const hasBody = req.get('content-length') !== undefined || req.get('transfer-encoding') !== undefined;
-  if (
-    ['POST', 'PUT', 'PATCH'].includes(req.method) &&
-    hasBody &&
-    Number(req.get('content-length') ?? 1) > 0
-  ) {
-    if (!req.is('application/json')) throw detail(415, 'Content-Type must be application/json.');
-  }
-  next();
-};
-
-/** No contract body nests deeper than a few levels; deeper ones are refused before any code recurses. */
-const MAX_JSON_DEPTH = 32;
-
-function jsonDepthExceeds(value: unknown, max: number): boolean {
-  const stack: [unknown, number][] = [[value, 0]];
-  while (stack.length) {
-    const [node, depth] = stack.pop()!;
-    if (node === null || typeof node !== 'object') continue;
-    if (depth >= max) return true;
-    for (const child of Object.values(node)) stack.push([child, depth + 1]);
-  }
-  return false;
-}
-
-const limitJsonDepth =
-  (max: number): RequestHandler =>
-  (req, _res, next) => {
-    if (jsonDepthExceeds(req.body, max))
-      throw detail(400, `The request body is nested deeper than ${max} levels.`);
-    next();
-  };
-
 export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
@@ -202,12 +168,14 @@ export function createApp(deps: AppDeps): express.Express {
       logger: deps.logger,
     }),
   );
+  // Ottu's merchant API parses its own bodies (JSON, forms, multipart) once the key is checked;
+  // everything after it is JSON-only (body-parsers.ts says why).
+  app.use('/b', merchantRoutes({ ...deps, authGuard }));
   app.use(requireJson);
   app.use(express.json({ limit: '64kb', strict: true }));
   app.use(limitJsonDepth(MAX_JSON_DEPTH));
   app.use(adminRoutes(deps.store, deps.config.adminKey, authGuard));
   app.use(checkoutRoutes(deps));
-  app.use('/b', merchantRoutes({ ...deps, authGuard }));
   app.use((_req, res) => {
     res.status(404).json({ detail: 'Not found.' });
   });

@@ -8,8 +8,9 @@ import { WithStartWorkflowOperation, WorkflowNotFoundError } from '@temporalio/c
 import { closeRefusal, isClosingOperation } from '../domain/checkout';
 import { MoneyFormatError, normalizeAmount } from '../domain/money';
 import { decideOperation, paymentBalance, type OperationDecision } from '../domain/operations';
-import type { PaymentRecord } from '../domain/payment';
+import type { OperationKind, PaymentRecord } from '../domain/payment';
 import { refusal, type Refusal } from '../domain/refusals';
+import { isPayable } from '../domain/states';
 import type { OperationRequestBody } from '../domain/schemas';
 import { PaymentOperationsWorkflow } from '../workflows/operations';
 import {
@@ -20,15 +21,18 @@ import {
   type OperationOutcome,
 } from '../workflows/definitions';
 import { paymentRunSearchAttributes, PaymentStateAttr } from '../workflows/search-attributes';
+import { internalOperation, type InternalOperationAnswer } from '../ottu/operation';
 import { checkoutHandle } from './attempts';
 import type { CheckoutDeps } from './checkout-session';
 import { fieldErrors } from './errors';
 import { assertNoRefusal, httpErrorOf, refusalOf as refusalFromWorkflow } from './refusals';
 
+type EngineOperation = Omit<OperationRequestBody, 'operation'> & { operation: OperationKind };
+
 export async function runOperation(
   deps: CheckoutDeps,
   record: PaymentRecord,
-  body: OperationRequestBody,
+  body: EngineOperation,
   trackingKey?: string,
 ): Promise<OperationOutcome & { session_id: string; order_no?: string; currency_code: string }> {
   let amount: string | undefined;
@@ -107,4 +111,38 @@ export async function runOperation(
 
 function refusalOf(decision: OperationDecision): Refusal | undefined {
   return 'refusal' in decision ? decision.refusal : undefined;
+}
+
+/**
+ * Ottu's `delete`: "paid, authorized … → soft delete; all other states → hard delete". Here both
+ * take the payment out of the merchant API (404 from then on) and keep its record, since money may
+ * have moved and operators reconcile from it. An open session is first closed the way `cancel`
+ * closes it (its CheckoutWorkflow stops taking attempts and the merchant gets the cancel webhook),
+ * so nothing can be paid on a deleted payment.
+ */
+export async function deletePayment(
+  deps: CheckoutDeps,
+  record: PaymentRecord,
+  trackingKey?: string,
+): Promise<InternalOperationAnswer> {
+  let state = record.state;
+  if (isPayable(record.state)) {
+    const closed = await runOperation(
+      deps,
+      record,
+      { operation: 'cancel', session_id: record._id },
+      trackingKey ? `delete:${trackingKey}` : undefined,
+    );
+    state = closed.state;
+  }
+  await deps.store.payments.markDeleted(record.merchant_id, record._id, new Date());
+  return internalOperation({
+    operation: 'delete',
+    result: 'success',
+    state,
+    message: 'The payment was deleted.',
+    session_id: record._id,
+    ...(record.order_no ? { order_no: record.order_no } : {}),
+    currency_code: record.currency_code,
+  });
 }

@@ -6,10 +6,21 @@ import type { Client } from '@temporalio/client';
 import type { AppConfig } from '../config';
 import { DEFAULT_EXPIRATION, parseExpirationTime } from '../domain/duration';
 import type { GatewayConfig } from '../domain/gateway-config';
-import { MoneyFormatError, normalizeAmount, parseMinorUnits, type CurrencyCode } from '../domain/money';
-import type { PaymentRecord } from '../domain/payment';
+import {
+  formatMinorUnits,
+  MoneyFormatError,
+  normalizeAmount,
+  parseMinorUnits,
+  type CurrencyCode,
+} from '../domain/money';
+import type { PaymentRecord, PaymentType } from '../domain/payment';
+import {
+  addFieldError,
+  IGNORED_CHECKOUT_FIELDS,
+  type CreatePaymentRequest,
+  type FieldErrors,
+} from '../domain/schemas';
 import { isPayable } from '../domain/states';
-import { addFieldError, type CreatePaymentRequest, type FieldErrors } from '../domain/schemas';
 import { paymentCard } from '../ottu/card';
 import type { Store } from '../store';
 import type { MerchantDoc } from '../store/mongo';
@@ -44,19 +55,31 @@ export interface PaymentDeps {
   temporal: Client;
 }
 
-export async function createPayment(
+/**
+ * What a payment charges and through which gateways, checked against the merchant's configs: the
+ * amount in the currency's exponent (0 exactly for save_card, more than 0 otherwise), every
+ * pg_code configured for the currency, tokenization where the payment type needs it. Used by the
+ * create and by updates (with the merged terms).
+ */
+export async function paymentTerms(
   deps: PaymentDeps,
   merchant: MerchantDoc,
-  body: CreatePaymentRequest,
-  idempotencyKey?: string,
-): Promise<PaymentRecord> {
-  const currency = body.currency_code as CurrencyCode;
+  terms: {
+    amount: string;
+    currency: CurrencyCode;
+    pgCodes: string[];
+    paymentType: PaymentType;
+    customerId?: string | undefined;
+    chargesSavedCard?: boolean;
+  },
+): Promise<{ amount: string; gateways: GatewayConfig[] }> {
+  const currency = terms.currency;
+  const paymentType = terms.paymentType;
   const errors: FieldErrors = {};
   let amount = '';
   try {
-    amount = normalizeAmount(body.amount, currency);
+    amount = normalizeAmount(terms.amount, currency);
     const minor = parseMinorUnits(amount, currency);
-    const paymentType = body.payment_type ?? 'one_off';
     if (paymentType === 'save_card' && minor !== 0n)
       addFieldError(errors, ['amount'], 'Must be "0" for save_card.');
     if (paymentType !== 'save_card' && minor === 0n)
@@ -68,21 +91,39 @@ export async function createPayment(
 
   const configured = await deps.store.merchants.listGatewayConfigs(merchant._id);
   const gateways: GatewayConfig[] = [];
-  for (const code of new Set(body.pg_codes)) {
+  for (const code of new Set(terms.pgCodes)) {
     const config = configured.find((g) => g.pg_code === code);
     if (!config) addFieldError(errors, ['pg_codes'], `"${code}" is not configured for this merchant.`);
     else if (!config.currencies.includes(currency)) {
       addFieldError(errors, ['pg_codes'], `"${code}" does not accept ${currency}.`);
     } else gateways.push(config);
   }
-  const paymentType = body.payment_type ?? 'one_off';
   if (paymentType !== 'one_off' && gateways.length > 0 && !gateways.some((g) => g.tokenization_enabled)) {
     addFieldError(errors, ['pg_codes'], `${paymentType} needs a payment method with tokenization enabled.`);
   }
-  if (body.payment_instrument && !body.customer_id) {
+  if (terms.chargesSavedCard && !terms.customerId) {
     addFieldError(errors, ['customer_id'], 'Required to charge a saved card.');
   }
   if (Object.keys(errors).length > 0) throw fieldErrors(errors);
+  return { amount, gateways };
+}
+
+export async function createPayment(
+  deps: PaymentDeps,
+  merchant: MerchantDoc,
+  body: CreatePaymentRequest,
+  idempotencyKey?: string,
+  extras: { attachment?: string } = {},
+): Promise<PaymentRecord> {
+  const { amount, gateways } = await paymentTerms(deps, merchant, {
+    amount: body.amount,
+    currency: body.currency_code as CurrencyCode,
+    pgCodes: body.pg_codes,
+    paymentType: body.payment_type ?? 'one_off',
+    customerId: body.customer_id,
+    chargesSavedCard: !!body.payment_instrument,
+  });
+  const currency = body.currency_code as CurrencyCode;
 
   const expirationTime = body.expiration_time ?? DEFAULT_EXPIRATION;
   const nowMs = Date.now();
@@ -91,9 +132,11 @@ export async function createPayment(
     merchant,
     idempotencyKey ? { key: idempotencyKey, body } : undefined,
   );
-  const { payment_instrument: _instrument, ...fields } = body;
+  const { payment_instrument: _instrument, ...given } = body;
+  const fields = withoutIgnoredFields(given);
   const record: PaymentRecord = {
     ...fields,
+    ...extras,
     _id: sessionId,
     session_id: sessionId,
     merchant_id: merchant._id,
@@ -132,7 +175,46 @@ export async function createPayment(
   return stored;
 }
 
-/** The merchant-facing representation of a payment. */
+/** Fields Ottu's Checkout accepts that tokenpay ignores (schemas.ts): never stored or echoed. */
+export function withoutIgnoredFields<T extends object>(body: T): T {
+  return Object.fromEntries(
+    Object.entries(body).filter(([key]) => !IGNORED_CHECKOUT_FIELDS.includes(key)),
+  ) as T;
+}
+
+/** The payment method icon every gateway config shows (one card icon: tokenpay takes cards). */
+const CARD_ICON = '/static/card.svg';
+
+/** One entry of Ottu's `payment_methods` (PaymentMethodsForRedirect) for a payment. */
+export function paymentMethodOf(
+  g: GatewayConfig,
+  record: Pick<PaymentRecord, 'amount' | 'currency_code' | 'customer_id' | 'type'> & { _id: string },
+  publicBaseUrl: string,
+) {
+  const icon = `${publicBaseUrl}${CARD_ICON}`;
+  return {
+    code: g.pg_code,
+    name: g.name,
+    type: record.type,
+    amount: record.amount,
+    currency_code: record.currency_code,
+    fee: formatMinorUnits(0n, record.currency_code),
+    fee_description: '',
+    icon,
+    icons: { svg: icon, webp: icon },
+    flow: 'redirect',
+    redirect_url: `${publicBaseUrl}/checkout/${record._id}`,
+    can_save_card: g.tokenization_enabled && !!record.customer_id,
+  };
+}
+
+/**
+ * The merchant-facing representation of a payment: Ottu's Checkout object. Of its read-only
+ * fields, `checkout_page_url` and `checkout_short_url` are the checkout URL (tokenpay runs no URL
+ * shortener), `settled_pg_code` the gateway that took the payment (empty until one did), and
+ * `billing` the amount as the customer is billed; `qr_code_url`, `attachment_short_url` and the
+ * web SDK's `sdk_setup_preload_payload` are not given (README: "Where tokenpay differs").
+ */
 export function paymentResponse(record: PaymentRecord, publicBaseUrl: string): Record<string, unknown> {
   const {
     _id,
@@ -144,20 +226,21 @@ export function paymentResponse(record: PaymentRecord, publicBaseUrl: string): R
     revisions: _r,
     needs_attention: _n,
     unconfirmed_checked_at: _uc,
+    merchant_initiated: _mi,
+    deleted_at: _d,
     token,
     ...fields
   } = record;
+  const checkoutUrl = `${publicBaseUrl}/checkout/${_id}`;
   return {
     ...fields,
     ...(token ? { token: paymentCard({ token, gateways }, new Date()) } : {}),
     session_id: _id,
-    checkout_url: `${publicBaseUrl}/checkout/${_id}`,
-    payment_methods: gateways.map((g) => ({
-      code: g.pg_code,
-      name: g.name,
-      amount: record.amount,
-      currency_code: record.currency_code,
-      can_save_card: g.tokenization_enabled && !!record.customer_id,
-    })),
+    checkout_url: checkoutUrl,
+    checkout_page_url: checkoutUrl,
+    checkout_short_url: checkoutUrl,
+    settled_pg_code: record.pg_code ?? '',
+    billing: `${record.amount} ${record.currency_code}`,
+    payment_methods: gateways.map((g) => paymentMethodOf(g, record, publicBaseUrl)),
   };
 }

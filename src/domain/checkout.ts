@@ -210,3 +210,50 @@ export function closeRefusal(
   if (busy) return refusal('attempt_in_progress');
   return undefined;
 }
+
+/** Fields of a payment the merchant may change whatever its state: its own metadata. */
+export const ANYTIME_UPDATABLE_FIELDS: readonly string[] = ['extra'];
+/** Fixed when the payment is created (a different value in an update is refused). */
+export const FIXED_FIELDS: readonly string[] = ['payment_type'];
+
+/**
+ * May the merchant change these fields of a payment in this state (PUT/PATCH)? What the customer
+ * pays, where and until when, and who they are can change only while the payment is unpaid (open:
+ * created, pending, attempted); `extra` can change at any time; `payment_type` never.
+ */
+export function updateRefusal(state: PaymentState, changed: readonly string[]): Refusal | undefined {
+  const fixed = changed.find((f) => FIXED_FIELDS.includes(f));
+  if (fixed)
+    return refusal('update_not_allowed', {
+      field: fixed,
+      reason: 'it is fixed when the payment is created.',
+    });
+  const unpaidOnly = changed.filter((f) => !ANYTIME_UPDATABLE_FIELDS.includes(f));
+  if (unpaidOnly.length > 0 && !isPayable(state)) {
+    return refusal('update_needs_unpaid', { state, fields: unpaidOnly.join(', ') });
+  }
+  return undefined;
+}
+
+/**
+ * May an open session's terms (amount, expiry, gateways, customer) change now? Not once it is
+ * closed or its expiry has passed (it is about to close), nor while an attempt runs or a 3-D
+ * Secure challenge waits: that attempt was made for the terms it started with. The new expiry must
+ * still be ahead.
+ */
+export function amendRefusal(
+  session: { state: PaymentState; busy: boolean; expiresAt: string },
+  newExpiresAt: string | undefined,
+  now: number,
+): Refusal | undefined {
+  const closing = payabilityRefusal(session, now);
+  if (closing) return closing;
+  if (session.busy) return refusal('attempt_in_progress');
+  if (newExpiresAt !== undefined && Date.parse(newExpiresAt) <= now) {
+    return refusal('update_not_allowed', {
+      field: 'expiration_time',
+      reason: 'the new expiry has already passed.',
+    });
+  }
+  return undefined;
+}

@@ -113,6 +113,12 @@ export interface PaymentRecord extends CustomerDetails {
   /** decimal strings: what the gateway has captured and refunded so far */
   captured_amount?: string;
   refunded_amount?: string;
+  /** the merchant's attachment: the URL it is served back at */
+  attachment?: string;
+  /** charged by the merchant (auto-debit or a one-step create), not paid by the customer */
+  merchant_initiated?: boolean;
+  /** Ottu's `delete` operation: hidden from the merchant API from then on */
+  deleted_at?: string;
   created_at: string;
   updated_at: string;
   /** the last revision applied from each writer (see PaymentPatch) */

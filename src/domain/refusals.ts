@@ -33,7 +33,18 @@ export type RefusalCode =
   | 'capture_exceeds_authorized'
   | 'void_takes_no_amount'
   | 'gateway_refused_operation'
-  | 'closed_meanwhile';
+  | 'closed_meanwhile'
+  | 'auto_debit_needs_agreement'
+  | 'token_not_linked_to_agreement'
+  | 'agreement_not_started'
+  | 'agreement_expired'
+  | 'agreement_amount_exceeded'
+  | 'agreement_amount_fixed'
+  | 'agreement_cycles_used'
+  | 'agreement_too_soon'
+  | 'card_linked_to_agreement'
+  | 'update_not_allowed'
+  | 'update_needs_unpaid';
 
 /**
  * How a refusal reaches HTTP: `detail` → `{"detail": msg}` (plus `bodyParams`); `field` → 400
@@ -41,7 +52,7 @@ export type RefusalCode =
  * (CONTRACT §1.6).
  */
 export type RefusalShape =
-  | { kind: 'detail'; status: 404 | 409 | 422 | 423 | 429; bodyParams?: readonly string[] }
+  | { kind: 'detail'; status: 400 | 404 | 409 | 422 | 423 | 429; bodyParams?: readonly string[] }
   | { kind: 'field'; path: readonly string[] }
   | { kind: 'operation' };
 
@@ -54,7 +65,7 @@ export interface RefusalSpec {
   ar: string;
 }
 
-const detail = (status: 404 | 409 | 422 | 423 | 429, bodyParams?: readonly string[]): RefusalShape => ({
+const detail = (status: 400 | 404 | 409 | 422 | 423 | 429, bodyParams?: readonly string[]): RefusalShape => ({
   kind: 'detail',
   status,
   ...(bodyParams ? { bodyParams } : {}),
@@ -206,6 +217,72 @@ export const REFUSALS: Record<RefusalCode, RefusalSpec> = {
     shape: operation,
     en: 'The payment closed meanwhile; retrieve it and retry.',
     ar: 'أُغلقت عملية الدفع في هذه الأثناء؛ استرجعها وحاول مرة أخرى.',
+  },
+  auto_debit_needs_agreement: {
+    failureType: 'AutoDebitNeedsAgreement',
+    shape: detail(400),
+    en: 'A merchant-initiated charge needs a payment with payment_type "auto_debit" and an agreement.',
+    ar: 'يتطلب الخصم التلقائي عملية دفع من نوع "auto_debit" مرتبطة باتفاقية.',
+  },
+  token_not_linked_to_agreement: {
+    failureType: 'TokenNotLinkedToAgreement',
+    shape: detail(400, ['agreement_id']),
+    en: 'This card is not the one linked to agreement {agreement_id}: charge the card the customer chose for it.',
+    ar: 'هذه البطاقة ليست المرتبطة بالاتفاقية {agreement_id}.',
+  },
+  agreement_not_started: {
+    failureType: 'AgreementNotStarted',
+    shape: detail(400, ['agreement_id']),
+    en: 'Agreement {agreement_id} starts on {start_date}.',
+    ar: 'تبدأ الاتفاقية {agreement_id} في {start_date}.',
+  },
+  agreement_expired: {
+    failureType: 'AgreementExpired',
+    shape: detail(400, ['agreement_id']),
+    en: 'Agreement {agreement_id} expired on {expiry_date}.',
+    ar: 'انتهت الاتفاقية {agreement_id} في {expiry_date}.',
+  },
+  agreement_amount_exceeded: {
+    failureType: 'AgreementAmountExceeded',
+    shape: detail(400, ['agreement_id']),
+    en: 'The amount exceeds the agreement’s max_amount_per_cycle ({max_amount_per_cycle}).',
+    ar: 'المبلغ يتجاوز الحد الأقصى لكل دورة في الاتفاقية ({max_amount_per_cycle}).',
+  },
+  agreement_amount_fixed: {
+    failureType: 'AgreementAmountFixed',
+    shape: detail(400, ['agreement_id']),
+    en: 'Agreement {agreement_id} has a fixed amount ({amount}).',
+    ar: 'مبلغ الاتفاقية {agreement_id} ثابت ({amount}).',
+  },
+  agreement_cycles_used: {
+    failureType: 'AgreementCyclesUsed',
+    shape: detail(400, ['agreement_id']),
+    en: 'All {total_cycles} cycles of agreement {agreement_id} have been charged.',
+    ar: 'تم تحصيل جميع دورات الاتفاقية {agreement_id} ({total_cycles}).',
+  },
+  agreement_too_soon: {
+    failureType: 'AgreementTooSoon',
+    shape: detail(400, ['agreement_id', 'next_charge_after']),
+    en: 'Agreement {agreement_id} allows the next charge after {next_charge_after}.',
+    ar: 'تسمح الاتفاقية {agreement_id} بالخصم التالي بعد {next_charge_after}.',
+  },
+  card_linked_to_agreement: {
+    failureType: 'CardLinkedToAgreement',
+    shape: detail(409, ['agreements']),
+    en: 'This card is linked to an active auto-debit agreement ({agreements}) and cannot be deleted until another card replaces it there.',
+    ar: 'هذه البطاقة مرتبطة باتفاقية خصم تلقائي نشطة ({agreements}) ولا يمكن حذفها حتى تحل محلها بطاقة أخرى.',
+  },
+  update_not_allowed: {
+    failureType: 'UpdateNotAllowed',
+    shape: detail(400),
+    en: '{field} cannot be changed: {reason}',
+    ar: 'لا يمكن تغيير {field}: {reason}',
+  },
+  update_needs_unpaid: {
+    failureType: 'UpdateNeedsUnpaid',
+    shape: detail(400, ['state']),
+    en: 'A {state} payment cannot be changed any more: {fields} can only change while it is unpaid.',
+    ar: 'لا يمكن تعديل عملية حالتها {state}: لا تتغير {fields} إلا قبل الدفع.',
   },
 };
 

@@ -61,56 +61,124 @@ const storable = <T extends z.ZodType>(schema: T) =>
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
   });
 
+const isoDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'Use YYYY-MM-DD.')
+  .refine((v) => !Number.isNaN(Date.parse(`${v}T00:00:00Z`)), 'Not a calendar date.');
+/** Ottu's decimal amounts: up to 13 integer digits and 3 decimals. */
+const decimalAmount = z
+  .string()
+  .regex(/^\d{1,13}(?:\.\d{1,3})?$/, 'Enter a decimal amount such as "10.500".');
+
+/**
+ * Ottu's `Agreement`. Its limits (start/expiry day, max amount per cycle, the minimum gap in days,
+ * the number of merchant-initiated cycles, a fixed amount) bind auto-debits (domain/saved-card.ts);
+ * `frequency` and `type` are told to the gateway. Other fields (e.g. `seller`) are kept as given.
+ */
 export const agreementSchema = storable(
-  z.looseObject({
-    id: text(128),
-    type: optionalText(64),
-    frequency: optionalText(64),
-  }),
+  z
+    .looseObject({
+      id: text(128),
+      type: optionalText(64),
+      frequency: optionalText(64),
+      amount_variability: z.enum(['fixed', 'variable']).optional(),
+      start_date: isoDate.optional(),
+      expiry_date: isoDate.optional(),
+      max_amount_per_cycle: decimalAmount.optional(),
+      cycle_interval_days: z.coerce.number().int().min(1).max(366).optional(),
+      total_cycles: z.coerce.number().int().min(1).max(999).optional(),
+    })
+    .refine((a) => !a.start_date || !a.expiry_date || a.start_date <= a.expiry_date, {
+      message: 'expiry_date is before start_date.',
+      path: ['expiry_date'],
+    }),
 );
 
-export const createPaymentSchema = z
-  .object({
-    type: z.enum(['payment_request', 'e_commerce']),
-    amount: z.string().max(32),
-    currency_code: currencyCodeSchema,
-    pg_codes: z.array(text(64)).min(1).max(16),
-    customer_id: text(64).optional(),
-    customer_email: z.email().max(254).optional(),
-    customer_phone: optionalText(32),
-    customer_first_name: optionalText(128),
-    customer_last_name: optionalText(128),
-    billing_address: billingAddressSchema.optional(),
-    order_no: text(128).optional(),
-    expiration_time: z
-      .string()
-      .refine((v) => parseExpirationTime(v) !== undefined, 'Use "D HH:MM:SS" or "HH:MM:SS", up to 30 days.')
-      .optional(),
-    webhook_url: httpUrl.optional(),
-    redirect_url: httpUrl.optional(),
-    language: z.enum(['en', 'ar']).optional(),
-    extra: storable(z.record(z.string(), z.unknown())).optional(),
-    payment_type: z.enum(['one_off', 'auto_debit', 'save_card']).optional(),
-    agreement: agreementSchema.optional(),
-    payment_instrument: z
-      .object({
-        instrument_type: z.literal('token'),
-        payload: z.object({ token: text(128) }),
-      })
-      .optional(),
-  })
-  .superRefine((body, ctx) => {
-    if (body.payment_type === 'auto_debit') {
-      if (!body.customer_id)
-        ctx.addIssue({ code: 'custom', path: ['customer_id'], message: 'Required for auto_debit.' });
-      if (!body.agreement)
-        ctx.addIssue({ code: 'custom', path: ['agreement'], message: 'Required for auto_debit.' });
-    }
-    if (body.payment_type === 'save_card' && !body.customer_id) {
-      ctx.addIssue({ code: 'custom', path: ['customer_id'], message: 'Required to save a card.' });
-    }
-  });
+/**
+ * Fields of Ottu's Checkout object tokenpay accepts and ignores: the web SDK's preload (another
+ * branch builds it), and services no machine here offers (QR codes, short links, e-mail and SMS
+ * notifications, loyalty, branding). README lists them; sending them is never an error.
+ */
+const ottuAcceptedFields = {
+  include_sdk_setup_preload: z.boolean().optional(),
+  generate_qr_code: z.boolean().optional(),
+  shortify_checkout_url: z.boolean().optional(),
+  shortify_attachment_url: z.boolean().optional(),
+  preload_checkout_page: z.boolean().optional(),
+  email_recipients: z.array(z.email()).max(16).optional(),
+  notifications: storable(z.record(z.string(), z.unknown())).optional(),
+  vendor_name: optionalText(64),
+  product_type: optionalText(64),
+  due_datetime: optionalText(64),
+  customer_birthdate: optionalText(32),
+  customer_phone_2: optionalText(32),
+  mode: optionalText(32),
+} as const;
+/** Ignored fields: never stored, never echoed. */
+export const IGNORED_CHECKOUT_FIELDS = Object.keys(ottuAcceptedFields);
+
+const checkoutFields = z.object({
+  type: z.enum(['payment_request', 'e_commerce']),
+  amount: z.string().max(32),
+  currency_code: currencyCodeSchema,
+  pg_codes: z.array(text(64)).min(1).max(16),
+  customer_id: text(64).optional(),
+  customer_email: z.email().max(254).optional(),
+  customer_phone: optionalText(32),
+  customer_first_name: optionalText(128),
+  customer_last_name: optionalText(128),
+  billing_address: billingAddressSchema.optional(),
+  order_no: text(128).optional(),
+  expiration_time: z
+    .string()
+    .refine((v) => parseExpirationTime(v) !== undefined, 'Use "D HH:MM:SS" or "HH:MM:SS", up to 30 days.')
+    .optional(),
+  webhook_url: httpUrl.optional(),
+  redirect_url: httpUrl.optional(),
+  language: z.enum(['en', 'ar']).optional(),
+  extra: storable(z.record(z.string(), z.unknown())).optional(),
+  payment_type: z.enum(['one_off', 'auto_debit', 'save_card']).optional(),
+  agreement: agreementSchema.optional(),
+  payment_instrument: z
+    .object({
+      instrument_type: z.literal('token').default('token'),
+      payload: z.object({ token: text(128) }),
+    })
+    .optional(),
+  ...ottuAcceptedFields,
+});
+
+export const createPaymentSchema = checkoutFields.superRefine((body, ctx) => {
+  if (body.payment_type === 'auto_debit') {
+    if (!body.customer_id)
+      ctx.addIssue({ code: 'custom', path: ['customer_id'], message: 'Required for auto_debit.' });
+    if (!body.agreement)
+      ctx.addIssue({ code: 'custom', path: ['agreement'], message: 'Required for auto_debit.' });
+  }
+  if (body.payment_type === 'save_card' && !body.customer_id) {
+    ctx.addIssue({ code: 'custom', path: ['customer_id'], message: 'Required to save a card.' });
+  }
+});
 export type CreatePaymentRequest = z.infer<typeof createPaymentSchema>;
+
+/**
+ * PATCH (partial update) of a payment: any of the create fields but the one-step
+ * `payment_instrument`. Which of them may change in which state is the route's rule
+ * (domain/checkout.ts `updateRefusal`).
+ */
+export const updatePaymentSchema = checkoutFields
+  .omit({ payment_instrument: true })
+  .partial()
+  .refine((b) => Object.keys(b).length > 0, {
+    message: 'Give at least one field to change.',
+    path: ['non_field_errors'],
+  });
+/** PUT (full update): Ottu's Checkout object, whose required fields must all be given. */
+export const replacePaymentSchema = checkoutFields
+  .omit({ payment_instrument: true })
+  .partial()
+  .required({ type: true, amount: true, currency_code: true, pg_codes: true });
+export type UpdatePaymentRequest = z.infer<typeof updatePaymentSchema>;
 
 export const newCardSchema = z.object({
   name_on_card: text(128),
@@ -156,10 +224,12 @@ export const autoDebitSchema = z.object({
 
 export const operationSchema = z
   .object({
-    operation: z.enum(['refund', 'capture', 'void', 'cancel', 'expire']),
+    operation: z.enum(['refund', 'capture', 'void', 'cancel', 'expire', 'delete']),
     session_id: text(128).optional(),
     order_no: text(128).optional(),
     amount: z.string().max(32).optional(),
+    extra: storable(z.record(z.string(), z.unknown())).optional(),
+    destination: z.literal('pg', { error: 'Only "pg": tokenpay has no wallets.' }).optional(),
   })
   .refine((b) => b.session_id !== undefined || b.order_no !== undefined, {
     message: 'Give session_id or order_no.',
@@ -171,7 +241,49 @@ export const listCardsSchema = z.object({
   type: z.enum(['sandbox', 'production']),
   customer_id: text(64),
   pg_codes: z.array(text(64)).max(16).optional(),
+  /** at most the one card last used for this agreement */
+  agreement_id: text(128).optional(),
 });
+
+/** Ottu's PaymentMethodsRequest: filters over the merchant's payment methods. */
+export const paymentMethodsSchema = z.object({
+  plugin: text(50),
+  currencies: z.array(text(8)).max(16).optional(),
+  customer_id: text(64).optional(),
+  operation: z.enum(['purchase', 'authorize']).optional(),
+  tokenizable: z.boolean().optional(),
+  auto_debit: z.boolean().optional(),
+  pg_names: z.array(text(64)).max(16).optional(),
+  pg_codes: z.array(text(64)).max(16).optional(),
+  type: z.enum(['sandbox', 'production']).optional(),
+  tags: z.array(text(32)).max(16).optional(),
+  payment_services: z.array(text(32)).max(8).optional(),
+});
+
+/** Ottu's Inquiry: one of session_id / order_no. */
+export const inquirySchema = z
+  .object({
+    session_id: text(128).optional(),
+    order_no: text(128).optional(),
+    notify_webhook_url: z.boolean().optional().default(false),
+    webhook_url: httpUrl.optional(),
+  })
+  .refine((b) => b.session_id !== undefined || b.order_no !== undefined, {
+    message: 'Give session_id or order_no.',
+    path: ['session_id'],
+  });
+
+/** Ottu's AttachmentUpload (the file itself is the multipart part `file`). */
+export const attachmentUploadSchema = z
+  .object({
+    session_id: text(128).optional(),
+    order_no: text(128).optional(),
+    shortify_attachment_url: z.boolean().optional(),
+  })
+  .refine((b) => !(b.session_id && b.order_no), {
+    message: 'Give session_id or order_no, not both.',
+    path: ['non_field_errors'],
+  });
 
 /** zod issues → the contract's 400 shape: `{"field": ["message"]}`, nested objects nest. */
 export type FieldErrors = { [field: string]: string[] | FieldErrors };

@@ -15,11 +15,20 @@ export interface CardObject {
   expiry_month: string;
   expiry_year: string;
   pg_code: string;
+  /** the gateway provider, from Ottu's closed list of them */
+  pg_name: string;
   is_preferred: boolean;
   is_expired: boolean;
   cvv_required: boolean;
   agreements: string[];
 }
+
+/**
+ * Ottu's `pg_name` is the gateway provider, one of a closed list (knet, cybersource, ...,
+ * ottu_sandbox). tokenpay's gateway is its sandbox PSP (the gateway simulator), so its cards
+ * name the sandbox provider.
+ */
+export const GATEWAY_PROVIDER = 'ottu_sandbox';
 
 /** How brands read in Ottu's card objects ("Visa, Mastercard"). */
 export const BRAND_DISPLAY_NAMES: Record<CardBrand, string> = {
@@ -53,6 +62,7 @@ export function cardObject(
     expiry_month: card.expiry_month,
     expiry_year: card.expiry_year,
     pg_code: card.pg_code,
+    pg_name: GATEWAY_PROVIDER,
     is_preferred: view.preferred,
     is_expired: isExpired({ month: card.expiry_month, year: card.expiry_year }, view.now),
     cvv_required: view.cvvRequired,

@@ -86,6 +86,7 @@ export class CardsRepository {
     try {
       await this.cards.insertOne(doc);
       await this.addToWallet(doc);
+      if (input.agreementId) await this.unlinkOthers(doc, input.agreementId);
       return doc;
     } catch (error) {
       if (!(error instanceof MongoServerError) || error.code !== DUPLICATE_KEY) throw error;
@@ -119,6 +120,7 @@ export class CardsRepository {
     const existing = await this.cards.findOne(key);
     if (!existing) throw new Error('saved card vanished during dedupe'); // deleted concurrently: retry
     await this.addToWallet(existing); // heals a save that crashed between its two writes
+    if (input.agreementId) await this.unlinkOthers(existing, input.agreementId);
     return existing;
   }
 
@@ -172,13 +174,39 @@ export class CardsRepository {
 
   /** A successful charge with the saved card: most recently used first, CVC failures forgotten. */
   async markUsed(token: string, now: Date, agreementId?: string): Promise<void> {
-    await this.cards.updateOne(
+    const card = await this.cards.findOneAndUpdate(
       { _id: token },
       {
         $set: { last_used_at: now, cvc_failures: 0, cvc_failed_attempts: [] },
         ...(agreementId ? { $addToSet: { agreements: agreementId } } : {}),
       },
+      { returnDocument: 'after' },
     );
+    if (card && agreementId) await this.unlinkOthers(card, agreementId);
+  }
+
+  /**
+   * An agreement is linked to one card of the customer: the one last used for it. Linking this
+   * card unlinks the others, which releases their deletion lock.
+   */
+  private async unlinkOthers(card: SavedCardDoc, agreementId: string): Promise<void> {
+    await this.cards.updateMany(
+      {
+        merchant_id: card.merchant_id,
+        customer_id: card.customer_id,
+        agreements: agreementId,
+        _id: { $ne: card._id },
+      },
+      { $pull: { agreements: agreementId } },
+    );
+  }
+
+  /** The customer's card linked to this agreement (the one last used for it), if any. */
+  async linkedTo(merchantId: string, customerId: string, agreementId: string): Promise<SavedCardDoc | null> {
+    const [card] = (await this.walletCards(merchantId, customerId))
+      .filter((c) => c.agreements.includes(agreementId))
+      .sort((a, b) => b.last_used_at.getTime() - a.last_used_at.getTime());
+    return card ?? null;
   }
 
   /**

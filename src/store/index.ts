@@ -4,6 +4,7 @@
  */
 import type { Db } from 'mongodb';
 
+import { AttachmentsRepository } from './attachments';
 import { CardsRepository } from './cards';
 import { GatewayEvents } from './gateway-events';
 import { IdempotencyKeys } from './idempotency-keys';
@@ -20,6 +21,7 @@ export interface Store {
   webhookDeliveries: WebhookDeliveryLog;
   /** the gateway's notifications received (deduplication by event id) */
   gatewayEvents: GatewayEvents;
+  attachments: AttachmentsRepository;
   /** true when the database answers (readiness) */
   ping(): Promise<boolean>;
 }
@@ -33,6 +35,7 @@ export function createStore(db: Db): Store {
     idempotencyKeys: new IdempotencyKeys(c.idempotency),
     webhookDeliveries: new WebhookDeliveryLog(c.webhookDeliveries),
     gatewayEvents: new GatewayEvents(c.gatewayEvents),
+    attachments: new AttachmentsRepository(c.attachments),
     ping: async () => (await db.command({ ping: 1 })).ok === 1,
   };
 }

@@ -4,6 +4,7 @@
  * comes from unique indexes (inserts), never from read-modify-write.
  */
 import { MongoClient, type Collection, type Db } from 'mongodb';
+import type { AttachmentDoc } from './attachments';
 
 import type { CardBrand } from '../domain/card';
 import type { GatewayConfig } from '../domain/gateway-config';
@@ -81,6 +82,7 @@ export interface Collections {
   idempotency: Collection<IdempotencyDoc>;
   webhookDeliveries: Collection<DeliveryAttemptDoc>;
   gatewayEvents: Collection<GatewayEventDoc>;
+  attachments: Collection<AttachmentDoc>;
 }
 
 export function collections(db: Db): Collections {
@@ -93,6 +95,7 @@ export function collections(db: Db): Collections {
     idempotency: db.collection<IdempotencyDoc>('idempotency_keys'),
     webhookDeliveries: db.collection<DeliveryAttemptDoc>(WEBHOOK_DELIVERIES_COLLECTION),
     gatewayEvents: db.collection<GatewayEventDoc>(GATEWAY_EVENTS_COLLECTION),
+    attachments: db.collection<AttachmentDoc>('attachments'),
   };
 }
 
@@ -102,6 +105,11 @@ export async function ensureIndexes(db: Db): Promise<void> {
     c.merchants.createIndex({ api_key_hash: 1 }, { unique: true, name: 'api_key_hash_unique' }),
     c.gatewayConfigs.createIndex({ merchant_id: 1 }, { name: 'merchant' }),
     c.payments.createIndex({ merchant_id: 1, order_no: 1 }, { name: 'merchant_order' }),
+    // auto-debit limits read a customer's payments under one agreement
+    c.payments.createIndex(
+      { merchant_id: 1, customer_id: 1, 'agreement.id': 1 },
+      { name: 'merchant_customer_agreement' },
+    ),
     // One token per card per customer and gateway account: saving the same card again reuses it.
     c.cards.createIndex(
       { merchant_id: 1, customer_id: 1, pg_code: 1, fingerprint: 1 },

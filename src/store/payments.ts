@@ -34,24 +34,66 @@ export class PaymentsRepository {
     return this.payments.findOne({ _id: sessionId });
   }
 
-  /** Only ever the given merchant's payment. */
+  /** Only ever the given merchant's payment, and never one the merchant deleted. */
   findForMerchant(merchantId: string, sessionId: string): Promise<PaymentRecord | null> {
-    return this.payments.findOne({ _id: sessionId, merchant_id: merchantId });
+    return this.payments.findOne({ _id: sessionId, merchant_id: merchantId, deleted_at: { $exists: false } });
   }
 
   async existsForMerchant(merchantId: string, sessionId: string): Promise<boolean> {
     return !!(await this.payments.findOne(
-      { _id: sessionId, merchant_id: merchantId },
+      { _id: sessionId, merchant_id: merchantId, deleted_at: { $exists: false } },
       { projection: { _id: 1 } },
     ));
   }
 
-  /** The merchant's latest payment with this order_no. */
+  /** The merchant's latest (not deleted) payment with this order_no. */
   findByOrderNo(merchantId: string, orderNo: string): Promise<PaymentRecord | null> {
     return this.payments.findOne(
-      { order_no: orderNo, merchant_id: merchantId },
+      { order_no: orderNo, merchant_id: merchantId, deleted_at: { $exists: false } },
       { sort: { created_at: -1 } },
     );
+  }
+
+  /**
+   * The merchant's change of a payment's own fields (PUT/PATCH, attachments, the auto-debit
+   * marker): never the state, attempts or money movements, which only its workflows write.
+   */
+  async amend(
+    merchantId: string,
+    sessionId: string,
+    set: Partial<PaymentRecord>,
+    unset: readonly string[] = [],
+    now = new Date(),
+  ): Promise<PaymentRecord | null> {
+    return this.payments.findOneAndUpdate(
+      { _id: sessionId, merchant_id: merchantId, deleted_at: { $exists: false } },
+      {
+        $set: { ...set, updated_at: now.toISOString() },
+        ...(unset.length ? { $unset: Object.fromEntries(unset.map((f) => [f, ''])) } : {}),
+      },
+      { returnDocument: 'after' },
+    );
+  }
+
+  /**
+   * Ottu's `delete` operation: the payment disappears from the merchant's API (404 from now on)
+   * but its record stays, since money may have moved (operators still find it by session id).
+   */
+  async markDeleted(merchantId: string, sessionId: string, now: Date): Promise<boolean> {
+    const result = await this.payments.updateOne(
+      { _id: sessionId, merchant_id: merchantId, deleted_at: { $exists: false } },
+      { $set: { deleted_at: now.toISOString() } },
+    );
+    return result.modifiedCount === 1;
+  }
+
+  /** A customer's payments under one auto-debit agreement, oldest first (agreement limits). */
+  underAgreement(merchantId: string, customerId: string, agreementId: string): Promise<PaymentRecord[]> {
+    return this.payments
+      .find({ merchant_id: merchantId, customer_id: customerId, 'agreement.id': agreementId })
+      .sort({ created_at: 1 })
+      .limit(5000)
+      .toArray();
   }
 
   /** Open payments (payable states) last written before `before`: what reconciliation looks at. */

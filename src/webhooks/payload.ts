@@ -5,6 +5,7 @@
  */
 import type { PaymentRecord, PaymentType } from '../domain/payment';
 import type { PaymentState } from '../domain/states';
+import { ottuAmounts, type OttuAmounts } from '../ottu/amounts';
 import { paymentCard, type CardObject } from '../ottu/card';
 import { signWebhook } from './signature';
 
@@ -51,9 +52,15 @@ export type WebhookPayload = {
   payment_type: PaymentType;
   token?: CardObject;
   extra?: Record<string, unknown>;
+  agreement?: Record<string, unknown>;
+  /** the latest attempt's message (Ottu's `message`) */
+  message: string;
+  /** Ottu's gateway facts: what tokenpay may tell (never the card number, never the gateway's ids) */
+  pg_params: Record<string, string>;
+  gateway_response: Record<string, string>;
   timestamp_utc: string;
   event_id: string;
-};
+} & OttuAmounts;
 
 export type SignedWebhookPayload = WebhookPayload & { signature: string };
 
@@ -92,10 +99,44 @@ export function buildWebhookPayload(record: PaymentRecord, event: WebhookEvent):
     // the event's own time decides is_expired, so every redelivery carries the same body
     token: paymentCard(record, new Date(event.timestampUtc)),
     extra: record.extra,
+    agreement: record.agreement,
+    message: lastAttempt?.message ?? stateMessage(record.state),
+    pg_params: pgParams(record),
+    gateway_response: definedStrings({
+      result: lastAttempt?.result,
+      message: lastAttempt?.message,
+      decline_code: lastAttempt?.decline_code,
+    }),
+    ...ottuAmounts(record),
     timestamp_utc: event.timestampUtc,
     event_id: event.eventId,
   };
   return omitUndefined(payload);
+}
+
+function stateMessage(state: PaymentState): string {
+  return `The payment is ${state}.`;
+}
+
+/** Ottu's `pg_params`: the card as merchants may see it, and the attempt's result. */
+function pgParams(record: PaymentRecord): Record<string, string> {
+  const last = record.attempts.at(-1);
+  const card = record.token;
+  return definedStrings({
+    result: last?.result,
+    ref: last?.reference_number,
+    card_type: card?.brand,
+    card_holder: card?.name_on_card,
+    card_number: card ? `**** ${card.last4}` : undefined,
+    card_expiry_month: card?.expiry_month,
+    card_expiry_year: card?.expiry_year,
+  });
+}
+
+function definedStrings(value: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(value).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  );
 }
 
 /** The payload with its `signature` (CONTRACT §4) added. */

@@ -200,3 +200,22 @@ export const paymentOperationUpdate = defineUpdate<OperationOutcome, [OperationR
 export const closeSessionUpdate = defineUpdate<OperationOutcome, [OperationRequest]>('closeSession');
 
 export type { OperationRecord };
+
+/**
+ * New terms for an open session (PUT/PATCH of the payment): only what the workflow uses. Absent
+ * fields stay as they are.
+ */
+export interface SessionAmendment {
+  amount?: string;
+  currencyCode?: CurrencyCode;
+  gateways?: GatewayConfig[];
+  /** ISO-8601: the expiry timer re-arms for it */
+  expiresAt?: string;
+  customerId?: string;
+  orderNo?: string;
+  webhookUrl?: string;
+  agreementId?: string;
+}
+
+/** Changes an open session's terms; refused once it is closed or while an attempt runs. */
+export const amendSessionUpdate = defineUpdate<{ state: PaymentState }, [SessionAmendment]>('amendSession');

@@ -19,8 +19,15 @@ const other = `other-${Date.now()}`;
 const ledger = async (): Promise<string> =>
   JSON.stringify(await (await fetch(`${h.simulatorUrl}/v1/ledger`)).json());
 
-async function saveCard(pg: string): Promise<string> {
-  const created = await h.merchant('POST', CREATE, newPayment({ customer_id: owner, pg_codes: [pg] }));
+/** The owner's auto-debit agreement: merchant-initiated charges are bound to one (CONTRACT §9). */
+const AGREEMENT = { id: 'agr-owner' };
+
+async function saveCard(pg: string, agreement: { id: string }): Promise<string> {
+  const created = await h.merchant(
+    'POST',
+    CREATE,
+    newPayment({ customer_id: owner, pg_codes: [pg], payment_type: 'auto_debit', agreement }),
+  );
   const res = await h.request('POST', `/checkout/${created.body.session_id}/submit`, {
     body: { pg_code: pg, payment_method: 'card', card: card(TEST_CARDS.visa, '123'), save_card: true },
   });
@@ -36,8 +43,8 @@ const session = async (fields: Record<string, unknown>): Promise<string> => {
 
 beforeAll(async () => {
   h = await startHarness();
-  tokenNoCvv = await saveCard(NO_CVV);
-  tokenCvv = await saveCard(CVV);
+  tokenNoCvv = await saveCard(NO_CVV, AGREEMENT);
+  tokenCvv = await saveCard(CVV, { id: 'agr-owner-cvv' });
 });
 afterAll(async () => {
   await h?.close();
@@ -118,7 +125,12 @@ describe("a customer's saved card cannot be used by another customer", () => {
   });
 
   it('positive control: the owner can charge the card (so the refusals above are about ownership)', async () => {
-    const sessionId = await session({ customer_id: owner, pg_codes: [NO_CVV] });
+    const sessionId = await session({
+      customer_id: owner,
+      pg_codes: [NO_CVV],
+      payment_type: 'auto_debit',
+      agreement: AGREEMENT,
+    });
     const res = await h.merchant('POST', '/b/pbl/v2/auto-debit/', {
       session_id: sessionId,
       token: tokenNoCvv,

@@ -52,7 +52,7 @@ import { ensureSchemathesis, runProcess, schemathesisEnv, type Schemathesis } fr
 
 const SEED = 20_260_601;
 const MAX_EXAMPLES = Number(process.env.TOKENPAY_FUZZ_MAX_EXAMPLES ?? 100);
-const RUN_TIMEOUT_MS = 160_000;
+const RUN_TIMEOUT_MS = 240_000;
 const REQUEST_TIMEOUT_S = 10;
 /** TOKENPAY_FUZZ_CHECKS: comma-separated schemathesis checks, or "all" */
 const CHECKS = process.env.TOKENPAY_FUZZ_CHECKS?.split(',') ?? [
@@ -83,8 +83,15 @@ interface Seeds {
    * cases do not leave the next one only closed payments to act on.
    */
   forSubmit: string[];
+  /** auto_debit payments under FUZZ_AGREEMENT, whose linked card is the first of `tokens` */
   forAutoDebit: string[];
-  /** the order numbers of `sessions`, in the same order */
+  /** the same, for Ottu's second auto-debit path */
+  forAutoDebitPayment: string[];
+  /** open payments of their own for PUT / PATCH, which change their terms */
+  forUpdate: string[];
+  /** an uploaded attachment of the demo merchant */
+  attachments: string[];
+  /** the order numbers of `settled`, in the same order */
   orders: string[];
   /** saved cards of CUSTOMER: the one that can be auto-debited, then the one that needs the CVV */
   tokens: string[];
@@ -95,6 +102,8 @@ interface Seeds {
 }
 
 const CUSTOMER = 'fuzz-customer';
+/** merchant-initiated charges are bound to an agreement: the no-CVV card is linked to this one */
+const FUZZ_AGREEMENT = { id: 'fuzz-agreement', type: 'recurring', frequency: 'monthly' };
 const DISPOSABLE_CUSTOMER = 'fuzz-disposable';
 const PG_CODES = ['ottu_pg_kwd_tkn', 'ottu_pg_kwd_tkn_nocvv', 'credit-card', 'ottu_pg_kwd_auth'];
 
@@ -123,7 +132,11 @@ afterAll(async () => {
  */
 async function seed(h: Harness, receiver: WebhookReceiver): Promise<Seeds> {
   const orders = new Map<string, string>();
-  const create = async (pgCodes: string[], customer = CUSTOMER): Promise<string> => {
+  const create = async (
+    pgCodes: string[],
+    customer = CUSTOMER,
+    extra: Record<string, unknown> = {},
+  ): Promise<string> => {
     const order = `fuzz-order-${orders.size}`;
     const res = await h.merchant(
       'POST',
@@ -134,6 +147,7 @@ async function seed(h: Harness, receiver: WebhookReceiver): Promise<Seeds> {
         pg_codes: pgCodes,
         webhook_url: receiver.url,
         redirect_url: 'https://merchant.example/done',
+        ...extra,
       }),
     );
     expect(res.status).toBe(201);
@@ -152,7 +166,8 @@ async function seed(h: Harness, receiver: WebhookReceiver): Promise<Seeds> {
 
   const paid = await create(['ottu_pg_kwd_tkn']);
   const { token: cvvCard } = await pay(paid, 'ottu_pg_kwd_tkn', TEST_CARDS.visa);
-  const paidNoCvv = await create(['ottu_pg_kwd_tkn_nocvv']);
+  const autoDebit = { payment_type: 'auto_debit', agreement: FUZZ_AGREEMENT };
+  const paidNoCvv = await create(['ottu_pg_kwd_tkn_nocvv'], CUSTOMER, autoDebit);
   const { token: noCvvCard } = await pay(paidNoCvv, 'ottu_pg_kwd_tkn_nocvv', TEST_CARDS.mastercard);
   const authorized = await create(['ottu_pg_kwd_auth']);
   expect((await pay(authorized, 'ottu_pg_kwd_auth', TEST_CARDS.amex)).state).toBe('authorized');
@@ -165,7 +180,21 @@ async function seed(h: Harness, receiver: WebhookReceiver): Promise<Seeds> {
   };
   const open = await openPayments(3);
   const forSubmit = await openPayments(4);
-  const forAutoDebit = await openPayments(3);
+  const forAutoDebit: string[] = [];
+  const forAutoDebitPayment: string[] = [];
+  for (let i = 0; i < 3; i++) forAutoDebit.push(await create(PG_CODES, CUSTOMER, autoDebit));
+  for (let i = 0; i < 3; i++) forAutoDebitPayment.push(await create(PG_CODES, CUSTOMER, autoDebit));
+  const forUpdate = await openPayments(3);
+  const upload = new FormData();
+  upload.append('file', new Blob(['a fuzz attachment']), 'fuzz.txt');
+  const uploaded = await fetch(`${h.baseUrl}/b/checkout/v1/upload-attachment/`, {
+    method: 'POST',
+    headers: { authorization: `Api-Key ${DEMO_API_KEY}` },
+    body: upload,
+  });
+  expect(uploaded.status).toBe(200);
+  const fileUrl = ((await uploaded.json()) as { file_url: string }).file_url;
+  const attachmentId = /\/attachments\/([0-9a-f]+)\//.exec(fileUrl)![1]!;
 
   const merchant = await h.request('POST', '/admin/v1/merchants', {
     body: { name: 'Fuzz Merchant' },
@@ -176,13 +205,28 @@ async function seed(h: Harness, receiver: WebhookReceiver): Promise<Seeds> {
   await eventually(async () => {
     expect(receiver.received.length).toBeGreaterThan(0);
   });
-  const sessions = [...open, paid, paidNoCvv, authorized, ...forSubmit, ...forAutoDebit];
+  const sessions = [
+    ...open,
+    paid,
+    paidNoCvv,
+    authorized,
+    ...forSubmit,
+    ...forAutoDebit,
+    ...forAutoDebitPayment,
+    ...forUpdate,
+  ];
+  const settled = [paid, authorized, paidNoCvv, ...open];
   return {
     sessions,
-    settled: [paid, authorized, paidNoCvv, ...open],
+    settled,
     forSubmit,
     forAutoDebit,
-    orders: sessions.map((id) => orders.get(id)!),
+    forAutoDebitPayment,
+    forUpdate,
+    attachments: [attachmentId],
+    // only the payments the operations act on: an operation by order_no (cancel, delete) must not
+    // close the ones kept for submit, auto-debit and update
+    orders: settled.map((id) => orders.get(id)!),
     tokens: [noCvvCard.token, cvvCard.token],
     disposableTokens: [disposableCard.token],
     merchantId: merchant.body.merchant_id,
@@ -206,6 +250,10 @@ function config(baseUrl: string, seeds: Seeds, reportDir: string): string {
     settled: seeds.settled,
     for_submit: seeds.forSubmit,
     for_auto_debit: seeds.forAutoDebit,
+    for_auto_debit_payment: seeds.forAutoDebitPayment,
+    for_update: seeds.forUpdate,
+    attachments: seeds.attachments,
+    plugins: ['e_commerce', 'payment_request'],
     orders: seeds.orders,
     tokens: seeds.tokens,
     disposable_tokens: seeds.disposableTokens,
@@ -246,6 +294,8 @@ function config(baseUrl: string, seeds: Seeds, reportDir: string): string {
     'body.card.expiry_month': ['months', 0.9],
     'body.card.expiry_year': ['years', 0.9],
     'body.webhook_url': ['urls', 0.8],
+    'path.attachment_id': ['attachments', 0.8],
+    'body.plugin': ['plugins', 0.8],
   };
   return [
     `base-url = ${str(baseUrl)}`,
@@ -307,11 +357,24 @@ function config(baseUrl: string, seeds: Seeds, reportDir: string): string {
     '[operations.parameters]',
     ...bindings({ 'path.session_id': ['for_submit', 0.8] }),
     '',
-    '[[operations]]',
-    'include-operation-id = "autoDebit"',
-    '[operations.parameters]',
-    ...bindings({ 'body.session_id': ['for_auto_debit', 0.8] }),
-    '',
+    ...[
+      ['autoDebit', 'for_auto_debit'],
+      ['autoDebitPayment', 'for_auto_debit_payment'],
+    ].flatMap(([id, dictionary]) => [
+      '[[operations]]',
+      `include-operation-id = ${str(id!)}`,
+      '[operations.parameters]',
+      ...bindings({ 'body.session_id': [dictionary!, 0.8] }),
+      '',
+    ]),
+    // PUT / PATCH change the terms of their own open payments, not the ones the others act on
+    ...['replacePayment', 'updatePayment'].flatMap((id) => [
+      '[[operations]]',
+      `include-operation-id = ${str(id)}`,
+      '[operations.parameters]',
+      ...bindings({ 'path.session_id': ['for_update', 0.8] }),
+      '',
+    ]),
   ].join('\n');
 }
 

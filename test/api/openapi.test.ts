@@ -13,6 +13,7 @@ import { createPaymentSchema } from '../../src/domain/schemas';
 import { createLogger } from '../../src/logger';
 import {
   ADMIN_KEY,
+  DEMO_API_KEY,
   card,
   newPayment,
   startHarness,
@@ -288,6 +289,80 @@ describe('real responses match the document', () => {
     expect((await call('GET', `${CREATE}${'0'.repeat(64)}/`)).status).toBe(404);
     expect((await call('GET', `${CREATE}${sessionId}/`, { apiKey: 'nope-nope-nope' })).status).toBe(401);
     expect((await call('GET', `/checkout/${'0'.repeat(64)}`, { merchant: false })).status).toBe(404);
+  });
+
+  it("Ottu's update, payment methods, inquiry, attachments and the second auto-debit path", async () => {
+    const customer = `cust-oa2-${Date.now()}`;
+    const agreement = { id: `agr-oa2-${Date.now()}`, type: 'recurring', frequency: 'monthly' };
+    const open = await call('POST', CREATE, { body: newPayment({ customer_id: customer }) });
+    const sessionId = open.body.session_id as string;
+    const patched = await call('PATCH', `${CREATE}${sessionId}/`, {
+      body: { amount: '7.5', customer_email: 'b@example.com' },
+    });
+    expect(patched.body).toMatchObject({ amount: '7.500', customer_email: 'b@example.com' });
+    const put = await call('PUT', `${CREATE}${sessionId}/`, {
+      body: { type: 'e_commerce', amount: '8', currency_code: 'KWD', pg_codes: ['ottu_pg_kwd_tkn'] },
+    });
+    expect(put.body).toMatchObject({ amount: '8.000', pg_codes: ['ottu_pg_kwd_tkn'] });
+    expect(
+      (await call('PATCH', `${CREATE}${sessionId}/`, { body: { payment_type: 'save_card' } })).status,
+    ).toBe(400);
+    expect((await call('PATCH', `${CREATE}${'0'.repeat(64)}/`, { body: { amount: '1' } })).status).toBe(404);
+
+    const methods = await call('POST', '/b/pbl/v2/payment-methods/', {
+      body: { plugin: 'e_commerce', currencies: ['KWD'], customer_id: customer },
+    });
+    expect(methods.body.payment_methods.length).toBeGreaterThan(0);
+
+    const inquiry = await call('POST', '/b/pbl/v2/inquiry/', { body: { session_id: sessionId } });
+    expect(inquiry.body).toMatchObject({ session_id: sessionId, state: 'created' });
+    expect((await call('POST', '/b/pbl/v2/inquiry/', { body: { order_no: 'no-such-order' } })).status).toBe(
+      404,
+    );
+
+    // multipart: the file part is what this call is about, so it goes around `call`'s JSON client
+    const form = new FormData();
+    form.append('file', new Blob(['a note for the customer']), 'note.txt');
+    form.append('session_id', sessionId);
+    const raw = await fetch(`${h.baseUrl}/b/checkout/v1/upload-attachment/`, {
+      method: 'POST',
+      headers: { authorization: `Api-Key ${DEMO_API_KEY}` },
+      body: form,
+    });
+    const uploaded = { status: raw.status, headers: raw.headers, body: await raw.json() };
+    seen.push(`POST ${check('POST', '/b/checkout/v1/upload-attachment/', uploaded).template} ${raw.status}`);
+    expect(uploaded.body).toMatchObject({ original_filename: 'note.txt' });
+    const fileRes = await fetch(uploaded.body.file_url, {
+      headers: { authorization: `Api-Key ${DEMO_API_KEY}` },
+    });
+    const file = { status: fileRes.status, headers: fileRes.headers, body: await fileRes.text() };
+    seen.push(`GET ${check('GET', uploaded.body.file_url, { ...file, body: undefined }).template} 200`);
+    expect(file.body).toBe('a note for the customer');
+
+    const link = await call('POST', CREATE, {
+      body: newPayment({
+        customer_id: customer,
+        pg_codes: ['ottu_pg_kwd_tkn_nocvv'],
+        payment_type: 'auto_debit',
+        agreement,
+      }),
+    });
+    const saved = await call('POST', `/checkout/${link.body.session_id}/submit`, {
+      merchant: false,
+      body: { pg_code: 'ottu_pg_kwd_tkn_nocvv', payment_method: 'card', card: card(TEST_CARDS.visa) },
+    });
+    const next = await call('POST', CREATE, {
+      body: newPayment({
+        customer_id: customer,
+        pg_codes: ['ottu_pg_kwd_tkn_nocvv'],
+        payment_type: 'auto_debit',
+        agreement,
+      }),
+    });
+    const charged = await call('POST', '/b/pbl/v2/payment/auto-debit/', {
+      body: { session_id: next.body.session_id, token: saved.body.token.token },
+    });
+    expect(charged.body).toMatchObject({ result: 'success', state: 'paid' });
   });
 
   it('admin, health and operations endpoints', async () => {

@@ -87,7 +87,7 @@ describe('POST /b/checkout/v1/pymt-txn/', () => {
     expect(currency.body.pg_codes[0]).toContain('does not accept USD');
   });
 
-  it('400 for malformed JSON and 415 for another content type, never 500', async () => {
+  it('400 for malformed JSON or an incomplete form, 415 for another content type, never 500', async () => {
     const malformed = await h.request('POST', CREATE, {
       rawBody: '{"amount": ',
       headers: { 'content-type': 'application/json' },
@@ -95,12 +95,20 @@ describe('POST /b/checkout/v1/pymt-txn/', () => {
     });
     expect(malformed.status).toBe(400);
     expect(malformed.body).toEqual({ detail: expect.any(String) });
+    // Ottu's API takes forms too (CONTRACT §9): an incomplete one gets its field errors
     const form = await h.request('POST', CREATE, {
       rawBody: 'amount=1',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       apiKey: DEMO_API_KEY,
     });
-    expect(form.status).toBe(415);
+    expect(form.status).toBe(400);
+    expect(form.body).toHaveProperty('currency_code');
+    const text = await h.request('POST', CREATE, {
+      rawBody: 'amount=1',
+      headers: { 'content-type': 'text/plain' },
+      apiKey: DEMO_API_KEY,
+    });
+    expect(text.status).toBe(415);
     const array = await h.merchant('POST', CREATE, [1, 2, 3]);
     expect(array.status).toBe(400);
   });

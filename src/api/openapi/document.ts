@@ -17,9 +17,14 @@ import {
   createPaymentSchema,
   currencyCodeSchema,
   gatewayConfigSchema,
+  attachmentUploadSchema,
+  inquirySchema,
   listCardsSchema,
   newCardSchema,
   operationSchema,
+  paymentMethodsSchema,
+  replacePaymentSchema,
+  updatePaymentSchema,
   submitPaymentSchema,
 } from '../../domain/schemas';
 import {
@@ -28,8 +33,14 @@ import {
   SIGNATURE_TOLERANCE_S,
 } from '../../gateway/notifications';
 import {
+  attachmentUploadResultSchema,
   attemptSchema,
   cardSchema,
+  externalOperationSchema,
+  internalOperationSchema,
+  paymentMethodSchema,
+  paymentMethodsResultSchema,
+  pgPaymentMethodSchema,
   codecPayloadsSchema,
   errorDetailSchema,
   fieldErrorsSchema,
@@ -72,6 +83,11 @@ function componentSchemas(): Record<string, Json> {
   requests.add(autoDebitSchema, { id: 'AutoDebitRequest' });
   requests.add(operationSchema, { id: 'OperationRequest' });
   requests.add(listCardsSchema, { id: 'ListCardsRequest' });
+  requests.add(updatePaymentSchema, { id: 'UpdatePaymentRequest' });
+  requests.add(replacePaymentSchema, { id: 'ReplacePaymentRequest' });
+  requests.add(paymentMethodsSchema, { id: 'PaymentMethodsRequest' });
+  requests.add(inquirySchema, { id: 'InquiryRequest' });
+  requests.add(attachmentUploadSchema, { id: 'AttachmentUploadRequest' });
   requests.add(currencyCodeSchema, { id: 'CurrencyCode' });
   requests.add(billingAddressSchema, { id: 'BillingAddress' });
   requests.add(agreementSchema, { id: 'Agreement' });
@@ -89,6 +105,12 @@ function componentSchemas(): Record<string, Json> {
   responses.add(webhookPayloadSchema, { id: 'WebhookPayload' });
   responses.add(webhookDeliveriesSchema, { id: 'WebhookDeliveries' });
   responses.add(operationResultSchema, { id: 'OperationResult' });
+  responses.add(internalOperationSchema, { id: 'InternalOperation' });
+  responses.add(externalOperationSchema, { id: 'ExternalOperation' });
+  responses.add(paymentMethodSchema, { id: 'PaymentMethod' });
+  responses.add(pgPaymentMethodSchema, { id: 'PGPaymentMethod' });
+  responses.add(paymentMethodsResultSchema, { id: 'PaymentMethodsResult' });
+  responses.add(attachmentUploadResultSchema, { id: 'AttachmentUploadResult' });
   responses.add(operationRefusedSchema, { id: 'OperationRefused' });
   responses.add(submitResultSchema, { id: 'SubmitResult' });
   responses.add(newMerchantSchema, { id: 'Merchant' });
@@ -155,8 +177,33 @@ function describeRequests(schemas: Record<string, Json>): void {
     'refund: paid → partial or full; capture: authorized → paid; void: authorized → voided; cancel / expire: created|pending|attempted → canceled / expired. Give session_id or order_no (the latest payment with that order_no).',
     { amount: 'refund / capture amount; default: all that remains.' },
   );
-  describe('AutoDebitRequest', 'Charge a saved card for an existing payment session, without the customer.');
-  describe('ListCardsRequest', "List a customer's saved cards.");
+  describe(
+    'AutoDebitRequest',
+    'Charge a saved card for an existing payment session, without the customer: an auto_debit payment with an agreement, the card linked to that agreement, within its limits.',
+  );
+  describe('ListCardsRequest', "List a customer's saved cards.", {
+    agreement_id: 'At most the one card last used for this auto-debit agreement.',
+  });
+  describe(
+    'UpdatePaymentRequest',
+    'Partial update. extra can change at any time; payment_type never; every other field only while the payment is unpaid (created, pending, attempted) and no attempt runs. expiration_time counts from the payment’s creation.',
+  );
+  describe(
+    'ReplacePaymentRequest',
+    'Full update: type, amount, currency_code and pg_codes required; rules as for PATCH.',
+  );
+  describe(
+    'PaymentMethodsRequest',
+    "Filters over the merchant's payment methods; plugin e_commerce or payment_request (every method serves both). With customer_id, the customer's saved cards for the methods found.",
+  );
+  describe(
+    'InquiryRequest',
+    'Give session_id or order_no. notify_webhook_url also sends the answer as a webhook (to webhook_url, or the payment’s).',
+  );
+  describe(
+    'AttachmentUploadRequest',
+    'multipart/form-data with the file in the part "file" (pdf, jpeg, jpg, png, doc, docx, xls, xlsx, txt; at most 2 MiB). With session_id or order_no it becomes that unpaid payment’s attachment.',
+  );
   describe('GatewayConfigRequest', 'How a merchant’s gateway account (pg_code) behaves.');
   describe('CreateMerchantRequest', 'A new merchant.');
   describe('CodecPayloads', "Temporal's remote codec protocol: payloads with base64 metadata and data.");
@@ -200,6 +247,26 @@ const IDEMPOTENCY_ERRORS = {
 };
 const REPLAYED = { 'Idempotent-Replayed': { $ref: '#/components/headers/Idempotent-Replayed' } };
 
+const AGREEMENT_REFUSED = {
+  description:
+    'Invalid fields (FieldErrors), or a merchant-initiated charge its agreement does not allow ({"detail", "agreement_id"}: not an auto_debit payment with an agreement, a card not linked to it, outside its limits).',
+  content: { 'application/json': { schema: { anyOf: [ref('FieldErrors'), ref('ErrorDetail')] } } },
+};
+
+const UPDATE_RESPONSES = {
+  '200': jsonResponse('The payment as it is now.', 'Payment', REPLAYED),
+  '400': {
+    description:
+      'Invalid fields (FieldErrors), or a change the payment’s state does not allow ({"detail", "state"}).',
+    content: { 'application/json': { schema: { anyOf: [ref('FieldErrors'), ref('ErrorDetail')] } } },
+  },
+  ...MERCHANT_ERRORS,
+  '404': problem("No such payment (also another merchant's)."),
+  '409': problem('An attempt is running, the payment closed meanwhile, or an Idempotency-Key conflict.'),
+  '413': problem('The attachment is larger than 2 MiB.'),
+  '422': problem('This Idempotency-Key was already used with a different body.'),
+};
+
 const sessionIdParam = { $ref: '#/components/parameters/SessionId' };
 const idempotencyKeyParam = { $ref: '#/components/parameters/IdempotencyKey' };
 const trackingKeyParam = { $ref: '#/components/parameters/TrackingKey' };
@@ -240,7 +307,7 @@ function paths(): OpenApiDocument['paths'] {
     },
   });
 
-  return {
+  const all: OpenApiDocument['paths'] = {
     '/b/checkout/v1/pymt-txn/': {
       post: {
         ...merchant,
@@ -258,7 +325,7 @@ function paths(): OpenApiDocument['paths'] {
               'application/json': { schema: { oneOf: [ref('Payment'), ref('WebhookPayload')] } },
             },
           },
-          '400': fieldErrors(),
+          '400': AGREEMENT_REFUSED,
           ...MERCHANT_ERRORS,
           '404': problem('payment_instrument: no such saved card for this customer.'),
           ...IDEMPOTENCY_ERRORS,
@@ -279,6 +346,109 @@ function paths(): OpenApiDocument['paths'] {
           '401': MERCHANT_ERRORS['401'],
           '404': problem("No such payment (also another merchant's)."),
           '429': MERCHANT_ERRORS['429'],
+        },
+      },
+      put: {
+        ...merchant,
+        operationId: 'replacePayment',
+        summary: 'Update a payment (full)',
+        description:
+          "Ottu's full update: type, amount, currency_code and pg_codes required. Fields other than extra change only while the payment is unpaid; its CheckoutWorkflow takes the new amount, gateways and expiry for later attempts. Also accepts form-urlencoded and multipart bodies (a file part `attachment`).",
+        parameters: [sessionIdParam, idempotencyKeyParam],
+        requestBody: jsonBody('ReplacePaymentRequest'),
+        responses: UPDATE_RESPONSES,
+      },
+      patch: {
+        ...merchant,
+        operationId: 'updatePayment',
+        summary: 'Update a payment (partial)',
+        description:
+          "Ottu's partial update: only the fields given. Fields other than extra change only while the payment is unpaid; its CheckoutWorkflow takes the new amount, gateways and expiry for later attempts. Also accepts form-urlencoded and multipart bodies (a file part `attachment`).",
+        parameters: [sessionIdParam, idempotencyKeyParam],
+        requestBody: jsonBody('UpdatePaymentRequest'),
+        responses: UPDATE_RESPONSES,
+      },
+    },
+    '/b/checkout/v1/upload-attachment/': {
+      post: {
+        ...merchant,
+        operationId: 'uploadAttachment',
+        summary: 'Upload an attachment (optionally attach it to a payment)',
+        description: 'multipart/form-data only. The file is served back to this merchant only, at file_url.',
+        requestBody: {
+          required: true,
+          content: {
+            'multipart/form-data': {
+              // flat (no allOf): form clients and fuzzers read the file part from `properties`
+              schema: {
+                type: 'object',
+                required: ['file'],
+                properties: {
+                  file: { type: 'string', format: 'binary', description: 'The file.' },
+                  session_id: { type: 'string', maxLength: 128 },
+                  order_no: { type: 'string', maxLength: 128 },
+                  shortify_attachment_url: { type: 'boolean', description: 'Accepted; no shortener.' },
+                },
+                description: 'See AttachmentUploadRequest.',
+              },
+            },
+          },
+        },
+        responses: {
+          '200': jsonResponse('Stored.', 'AttachmentUploadResult'),
+          '400': {
+            description:
+              'No file or a type not accepted (FieldErrors), or the payment is no longer unpaid ({"detail", "state"}).',
+            content: { 'application/json': { schema: { anyOf: [ref('FieldErrors'), ref('ErrorDetail')] } } },
+          },
+          ...MERCHANT_ERRORS,
+          '404': problem('No payment with this session_id or order_no.'),
+          '413': problem('The file is larger than 2 MiB.'),
+        },
+      },
+    },
+    '/b/checkout/v1/attachments/{attachment_id}/': {
+      get: {
+        ...merchant,
+        operationId: 'getAttachment',
+        summary: 'Download an attachment (its merchant only)',
+        parameters: [{ name: 'attachment_id', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: {
+          '200': { description: 'The file, as uploaded.', content: { 'application/octet-stream': {} } },
+          '401': MERCHANT_ERRORS['401'],
+          '404': problem("No such attachment (also another merchant's)."),
+          '429': MERCHANT_ERRORS['429'],
+        },
+      },
+    },
+    '/b/pbl/v2/payment-methods/': {
+      post: {
+        ...merchant,
+        operationId: 'listPaymentMethods',
+        summary: "The merchant's payment methods, filtered (Ottu PaymentMethods API)",
+        requestBody: jsonBody('PaymentMethodsRequest'),
+        responses: {
+          '200': jsonResponse('The payment methods and the customer’s saved cards.', 'PaymentMethodsResult'),
+          '400': fieldErrors(),
+          ...MERCHANT_ERRORS,
+        },
+      },
+    },
+    '/b/pbl/v2/inquiry/': {
+      post: {
+        ...merchant,
+        operationId: 'inquiry',
+        summary: 'Check a payment’s status (answers like a webhook)',
+        description:
+          "Ottu's Check Status-Inquiry. A pending, attempted, failed or expired payment whose latest attempt waits for the gateway (3-D Secure) is settled with the gateway's answer first.",
+        parameters: [idempotencyKeyParam],
+        requestBody: jsonBody('InquiryRequest'),
+        responses: {
+          '200': jsonResponse('The payment as its webhook tells it.', 'WebhookPayload', REPLAYED),
+          '400': fieldErrors(),
+          ...MERCHANT_ERRORS,
+          '404': problem('No payment with this session_id or order_no.'),
+          ...IDEMPOTENCY_ERRORS,
         },
       },
     },
@@ -335,6 +505,7 @@ function paths(): OpenApiDocument['paths'] {
           '400': problem('customer_id is missing (also {"customer_id": [...]}).'),
           '401': MERCHANT_ERRORS['401'],
           '404': problem('Unknown or foreign token.'),
+          '409': problem('The card is linked to an active auto-debit agreement.'),
           '429': MERCHANT_ERRORS['429'],
         },
       },
@@ -350,11 +521,13 @@ function paths(): OpenApiDocument['paths'] {
         requestBody: jsonBody('AutoDebitRequest'),
         responses: {
           '200': jsonResponse('The charge result.', 'WebhookPayload', REPLAYED),
-          '400': fieldErrors(),
+          '400': AGREEMENT_REFUSED,
           ...MERCHANT_ERRORS,
           '404': problem('No such payment or saved card.'),
           '409': problem('The payment is not payable, or an Idempotency-Key conflict.'),
-          '422': problem('Auto-debit is not enabled / the config requires the CVV / key reused.'),
+          '422': problem(
+            'Auto-debit is not enabled / the config requires the CVV / not an auto_debit payment with an agreement / the card is not linked to the agreement / outside the agreement’s limits / key reused.',
+          ),
           '423': problem('The saved card is locked.'),
           '503': problem('The payment engine is unavailable.'),
         },
@@ -364,12 +537,19 @@ function paths(): OpenApiDocument['paths'] {
       post: {
         ...merchant,
         operationId: 'paymentOperation',
-        summary: 'Refund, capture, void, cancel or expire a payment',
-        description: 'CONTRACT §1.6. Accepts Idempotency-Key or Ottu’s Tracking-Key.',
+        summary: 'Refund, capture, void, cancel, expire or delete a payment',
+        description:
+          'CONTRACT §1.6. Accepts Idempotency-Key or Ottu’s Tracking-Key. cancel, expire and delete answer InternalOperation; refund, capture and void ExternalOperation (signed like a webhook). delete takes the payment out of the merchant API (an open one is canceled first).',
         parameters: [idempotencyKeyParam, trackingKeyParam],
         requestBody: jsonBody('OperationRequest'),
         responses: {
-          '200': jsonResponse('The operation succeeded.', 'OperationResult', REPLAYED),
+          '200': {
+            description: 'The operation succeeded.',
+            headers: REPLAYED,
+            content: {
+              'application/json': { schema: { anyOf: [ref('InternalOperation'), ref('ExternalOperation')] } },
+            },
+          },
           '400': {
             description: 'Invalid fields (FieldErrors), or the operation is not possible (OperationRefused).',
             content: {
@@ -554,6 +734,10 @@ function paths(): OpenApiDocument['paths'] {
       },
     },
   };
+  // Ottu serves auto-debit at a second path too
+  const autoDebit = all['/b/pbl/v2/auto-debit/']!.post!;
+  all['/b/pbl/v2/payment/auto-debit/'] = { post: { ...autoDebit, operationId: 'autoDebitPayment' } };
+  return all;
 }
 
 /** Every response of every operation carries the request id header. */

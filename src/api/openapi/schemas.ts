@@ -12,7 +12,8 @@ import type { CardObject } from '../../ottu/card';
 import { PAYMENT_STATES } from '../../domain/states';
 import type { GatewayConfig } from '../../domain/gateway-config';
 import type { NewMerchant } from '../../store/merchants';
-import type { OperationOutcome } from '../../workflows/definitions';
+import type { ExternalOperationAnswer, InternalOperationAnswer } from '../../ottu/operation';
+import type { pgPaymentMethod } from '../payment-methods';
 import type { SubmitResponse } from '../submit-routes';
 import type { SignedWebhookPayload } from '../../webhooks';
 import { currencyCodeSchema } from '../../domain/schemas';
@@ -35,6 +36,7 @@ export const cardSchema = z
     expiry_month: z.string().describe('"01".."12"'),
     expiry_year: z.string().describe('Two digits, e.g. "39".'),
     pg_code: z.string(),
+    pg_name: z.string().describe('The gateway provider, as Ottu names it: "ottu_sandbox".'),
     is_preferred: z.boolean(),
     is_expired: z.boolean(),
     cvv_required: z.boolean(),
@@ -76,6 +78,23 @@ const billingAddressOut = z.object({
   postal_code: z.string().optional(),
 });
 
+export const paymentMethodSchema = z
+  .object({
+    code: z.string(),
+    name: z.string(),
+    type: z.enum(['payment_request', 'e_commerce']),
+    amount: decimal,
+    currency_code: currencyCodeSchema,
+    fee: decimal.describe('tokenpay charges no fee: always 0.'),
+    fee_description: z.string(),
+    icon: z.url(),
+    icons: z.object({ svg: z.url(), webp: z.url() }),
+    flow: z.literal('redirect'),
+    redirect_url: z.url().describe('Where the customer pays: the checkout page.'),
+    can_save_card: z.boolean(),
+  })
+  .describe("A way to pay this payment (Ottu's PaymentMethodsForRedirect).");
+
 export const paymentSchema = z
   .object({
     session_id: z.string().describe('Unguessable id of the payment session (256 bits, hex).'),
@@ -89,15 +108,12 @@ export const paymentSchema = z
     payment_type: z.enum(['one_off', 'auto_debit', 'save_card']),
     language: z.enum(['en', 'ar']),
     expiration_time: z.string().describe('"D HH:MM:SS" or "HH:MM:SS".'),
-    payment_methods: z.array(
-      z.object({
-        code: z.string(),
-        name: z.string(),
-        amount: decimal,
-        currency_code: currencyCodeSchema,
-        can_save_card: z.boolean(),
-      }),
-    ),
+    checkout_page_url: z.url().describe('The checkout URL (Ottu field).'),
+    checkout_short_url: z.url().describe('The checkout URL: tokenpay runs no URL shortener.'),
+    settled_pg_code: z.string().describe('The gateway config that took the payment; empty until one did.'),
+    billing: z.string().describe('The amount as billed, e.g. "20.230 KWD".'),
+    attachment: z.url().optional().describe("The merchant's attachment, served to the merchant only."),
+    payment_methods: z.array(paymentMethodSchema),
     attempts: z.array(attemptSchema).describe('Every payment attempt, oldest first.'),
     customer_id: z.string().optional(),
     customer_email: z.string().optional(),
@@ -147,9 +163,33 @@ export const webhookPayloadSchema = z
     extra: z.record(z.string(), z.unknown()).optional(),
     timestamp_utc: isoDateTime,
     event_id: z.string().describe('Stable across retries of the same notification.'),
+    agreement: z.record(z.string(), z.unknown()).optional(),
+    message: z.string().describe("The latest attempt's message."),
+    pg_params: z.record(z.string(), z.string()).describe('The card as merchants may see it, and the result.'),
+    gateway_response: z.record(z.string(), z.string()),
+    fee: decimal,
+    amount_details: z.object({
+      currency_code: z.string(),
+      amount: decimal,
+      total: decimal,
+      fee: decimal,
+    }),
+    paid_amount: decimal,
+    remaining_amount: z
+      .union([z.number(), decimal])
+      .describe(
+        "Ottu's type: a JSON number printing as exactly the decimal (a decimal string beyond 15 digits).",
+      ),
+    settled_amount: z
+      .union([z.number(), decimal])
+      .describe(
+        "Ottu's type: a JSON number printing as exactly the decimal (a decimal string beyond 15 digits).",
+      ),
     signature: z.string().describe("Hex HMAC-SHA256 with the merchant's webhook key (CONTRACT §4)."),
   })
-  .describe('The webhook payload (CONTRACT §4); also the answer of merchant-initiated charges (§1.5).');
+  .describe(
+    "The webhook payload (CONTRACT §4, Ottu's SchemaWebhook); also the answer of merchant-initiated charges (§1.5) and of the inquiry.",
+  );
 
 export const webhookDeliveriesSchema = z.object({
   deliveries: z.array(
@@ -167,16 +207,78 @@ export const webhookDeliveriesSchema = z.object({
   ),
 });
 
-export const operationResultSchema = z.object({
-  operation: z.enum(['refund', 'capture', 'void', 'cancel', 'expire']),
+const operationAnswerFields = {
+  detail: z.string().describe('What happened, in words.'),
+  operation: z.string(),
   result: z.enum(['success', 'failed']),
-  state: paymentStateSchema,
+  state: z.string().describe("The payment's state afterwards."),
   amount: decimal.optional(),
   message: z.string(),
   reference_number: z.string().optional(),
   session_id: z.string(),
   order_no: z.string().optional(),
   currency_code: z.string(),
+};
+
+export const internalOperationSchema = z
+  .object({ ...operationAnswerFields, operation: z.enum(['cancel', 'expire', 'delete']) })
+  .describe("Ottu's InternalOperation: cancel, expire and delete, settled by tokenpay itself.");
+
+const { detail: _detail, ...externalAnswerFields } = operationAnswerFields;
+
+export const externalOperationSchema = z
+  .object({
+    ...externalAnswerFields,
+    operation: z.enum(['refund', 'capture', 'void']),
+    amount: decimal,
+    order_no: z.string().describe('Empty when the payment has none.'),
+    success: z.boolean(),
+    source: z.literal('pg'),
+    pg_code: z.string().optional(),
+    pg_params: z.record(z.string(), z.string()),
+    pg_response: z.record(z.string(), z.string()),
+    txn: z.object({
+      amount: decimal,
+      currency_code: z.string(),
+      order_no: z.string().nullable(),
+      session_id: z.string(),
+      state: z.string(),
+    }),
+    timestamp_utc: isoDateTime,
+    signature: z.string().describe('Hex HMAC-SHA256 of the answer by the webhook algorithm (CONTRACT §4).'),
+  })
+  .describe("Ottu's ExternalOperation: refund, capture and void, made by the gateway; signed.");
+
+export const operationResultSchema = z
+  .union([internalOperationSchema, externalOperationSchema])
+  .describe('InternalOperation (cancel, expire, delete) or ExternalOperation (refund, capture, void).');
+
+export const pgPaymentMethodSchema = z.object({
+  code: z.string(),
+  name: z.string(),
+  is_sandbox: z.boolean(),
+  logo: z.url(),
+  wallets: z.array(z.string()),
+  payment_services: z.array(z.object({ code: z.string(), name: z.string() })),
+  default_currency: z.string(),
+  accepted_currencies: z.array(z.string()),
+  operation: z.enum(['purchase', 'authorize']),
+  operations: z.array(z.string()),
+  is_tokenizable: z.boolean(),
+  auto_debit_enabled: z.boolean().describe('Merchant-initiated charges possible: auto-debit on, no CVV.'),
+  tags: z.array(z.string()),
+});
+
+export const paymentMethodsResultSchema = z
+  .object({
+    payment_methods: z.array(pgPaymentMethodSchema),
+    customer_payment_methods: z.array(cardSchema).describe("The customer's saved cards for those methods."),
+  })
+  .describe("Ottu's PaymentMethodsResponse.");
+
+export const attachmentUploadResultSchema = z.object({
+  file_url: z.url().describe('Where the merchant (only) downloads it.'),
+  original_filename: z.string(),
 });
 
 export const operationRefusedSchema = z
@@ -304,9 +406,15 @@ type PaymentResponseKeys =
       | 'revisions'
       | 'needs_attention'
       | 'unconfirmed_checked_at'
+      | 'merchant_initiated'
+      | 'deleted_at'
     >
   | 'session_id'
   | 'checkout_url'
+  | 'checkout_page_url'
+  | 'checkout_short_url'
+  | 'settled_pg_code'
+  | 'billing'
   | 'payment_methods';
 export type SchemaTypeChecks = [
   Same<keyof z.output<typeof paymentSchema>, PaymentResponseKeys>,
@@ -314,11 +422,21 @@ export type SchemaTypeChecks = [
   Matches<typeof operationRecordSchema, OperationRecord>,
   Matches<typeof newMerchantSchema, NewMerchant>,
   Matches<typeof submitResultSchema, SubmitResponse>,
-  Matches<
-    typeof operationResultSchema,
-    OperationOutcome & { session_id: string; order_no?: string; currency_code: string }
-  >,
+  Fits<typeof internalOperationSchema, InternalOperationAnswer>,
+  Fits<typeof externalOperationSchema, ExternalOperationAnswer>,
+  Fits<typeof pgPaymentMethodSchema, ReturnType<typeof pgPaymentMethod>>,
   Fits<typeof webhookPayloadSchema, SignedWebhookPayload>,
   Fits<typeof gatewayConfigResultSchema, GatewayConfig & { merchant_id: string }>,
 ];
-export const schemaTypeChecks: SchemaTypeChecks = [true, true, true, true, true, true, true, true];
+export const schemaTypeChecks: SchemaTypeChecks = [
+  true,
+  true,
+  true,
+  true,
+  true,
+  true,
+  true,
+  true,
+  true,
+  true,
+];

@@ -18,6 +18,7 @@ import {
 import { refusal } from '../../domain/refusals';
 import { isClosed, isPayable, type PaymentState } from '../../domain/states';
 import {
+  amendSessionUpdate,
   closeSessionUpdate,
   gatewayNoticeUpdate,
   pageOpenedSignal,
@@ -28,6 +29,7 @@ import {
   type CheckoutInput,
 } from '../definitions';
 import { refuse } from '../refusals';
+import { amendSession, assertCanAmend } from './amend';
 import { assertCanAttempt, submit } from './attempt';
 import {
   abandonChallenge,
@@ -70,6 +72,9 @@ export async function CheckoutWorkflow(input: CheckoutInput): Promise<PaymentSta
   });
   setHandler(closeSessionUpdate, (request) => closeSession(session, request), {
     validator: (request) => assertCanClose(session, request),
+  });
+  setHandler(amendSessionUpdate, (amendment) => amendSession(session, amendment), {
+    validator: (amendment) => assertCanAmend(session, amendment),
   });
 
   try {
@@ -115,13 +120,15 @@ async function untilClosed(session: CheckoutSession): Promise<void> {
       : session.expiresAtMs;
     const pokes = session.pokeCount;
     const inFlight = session.attemptInFlight;
+    const expiresAt = session.expiresAtMs; // an amended expiry re-arms the wait
     await condition(
       () =>
         isClosed(session.state) ||
         session.checkRequested ||
         session.awaiting !== awaited ||
         session.attemptInFlight !== inFlight ||
-        session.pokeCount !== pokes,
+        session.pokeCount !== pokes ||
+        session.expiresAtMs !== expiresAt,
       Math.max(1, wakeAt - now),
     );
   }
