@@ -213,13 +213,19 @@ export async function giveUpWaiting(session: CheckoutSession): Promise<void> {
   }
 }
 
-/** The resolveChallenge update: the customer came back from the challenge page. */
+/**
+ * The resolveChallenge update: the customer came back from the challenge page. It waits for a
+ * check already running (the gateway's notice may have started one) rather than refuse, so the
+ * page it answers shows the settled outcome.
+ */
 export async function customerReturned(session: CheckoutSession): Promise<AttemptOutcome> {
+  const waitingFor = session.awaiting?.index;
   return session.exclusive(async () => {
     const outcome = await checkAwaited(session);
     if (outcome) return outcome;
     const awaited = session.awaiting;
-    const current = awaited && session.attempts[awaited.index];
+    const index = awaited?.index ?? waitingFor;
+    const current = index === undefined ? undefined : session.attempts[index];
     if (awaited?.kind === 'challenge' && current && awaited.url) {
       return { ...session.outcomeOf(current), next_action: { type: 'redirect_to_url', url: awaited.url } };
     }
@@ -230,14 +236,15 @@ export async function customerReturned(session: CheckoutSession): Promise<Attemp
 
 /**
  * A check is worth its history only when something waits for it and no check ran a moment ago:
- * reloading the checkout page a hundred times asks the gateway a handful of times at most.
+ * reloading the checkout page a hundred times asks the gateway a handful of times at most (the
+ * API lets one return per session through at a time). A check running or asked for is joined.
  */
 export function assertWorthChecking(session: CheckoutSession): void {
   const awaited = session.awaiting;
   if (!awaited) throw refuse(refusal('no_challenge'));
   const recent =
     awaited.lastCheckAt !== undefined && Date.now() - awaited.lastCheckAt < MIN_GATEWAY_CHECK_INTERVAL_MS;
-  if (session.checking || session.checkRequested || recent) throw refuse(refusal('no_challenge'));
+  if (recent && !session.checking && !session.checkRequested) throw refuse(refusal('no_challenge'));
 }
 
 /** The gatewayNotice update's validator: only a notice about the charge being waited for. */
