@@ -6,6 +6,7 @@
 import { z } from 'zod';
 
 import { loadCodecKeys, type CodecKeys } from './codec/keys';
+import { parseWebOrigin, PUBLIC_KEY_FORMAT } from './domain/web-origin';
 
 /** DEV-ONLY defaults, published in README. Production sets every one of these from a secret store. */
 export const DEV_DEFAULTS = {
@@ -15,7 +16,11 @@ export const DEV_DEFAULTS = {
   fingerprintKey: 'dev-card-fingerprint-key',
   csrfKey: 'dev-csrf-key',
   sessionIdKey: 'dev-session-id-key',
+  demoPublicKey: 'pk_000000000000_DEV-ONLY-demo-shop-public-key-01',
 } as const;
+
+/** Where `npm start` serves the demo shop (a merchant page embedding the Web Checkout SDK). */
+export const DEMO_SHOP_PORT_DEFAULT = 3080;
 
 /** The task queue of the payment workflows when TEMPORAL_TASK_QUEUE is unset. */
 export const TASK_QUEUE_DEFAULT = 'tokenpay';
@@ -59,6 +64,16 @@ const envSchema = z.object({
   /** a prebuilt workflow bundle (tests and the chaos run build one for many workers) */
   TOKENPAY_WORKFLOW_BUNDLE: blankAsUnset(z.string().min(1).optional()),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // --- Web Checkout SDK (CONTRACT §9) ---
+  /** DEV-ONLY public key seeded for the demo merchant (with the demo shop's origins) */
+  TOKENPAY_DEMO_PUBLIC_KEY: z
+    .string()
+    .regex(PUBLIC_KEY_FORMAT, 'Use pk_<12 hex digits>_<32 characters of [A-Za-z0-9_-]>.')
+    .default(DEV_DEFAULTS.demoPublicKey),
+  /** comma-separated origins the demo public key lets embed the checkout (the demo shop's) */
+  TOKENPAY_DEMO_SHOP_ORIGINS: z
+    .string()
+    .default(`http://127.0.0.1:${DEMO_SHOP_PORT_DEFAULT},http://localhost:${DEMO_SHOP_PORT_DEFAULT}`),
 });
 
 export interface MetricsOptions {
@@ -102,6 +117,8 @@ export interface AppConfig {
   metrics: MetricsOptions;
   /** a prebuilt workflow bundle, else the worker bundles the workflows itself */
   workflowBundle?: string;
+  /** the Web Checkout SDK's demo: the public key seeded with the demo merchant, and its origins */
+  demoSdk: { publicKey: string; shopOrigins: string[] };
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
 }
 
@@ -150,6 +167,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       sdkPort: e.TOKENPAY_WORKER_SDK_METRICS_PORT,
     },
     ...(e.TOKENPAY_WORKFLOW_BUNDLE ? { workflowBundle: e.TOKENPAY_WORKFLOW_BUNDLE } : {}),
+    demoSdk: {
+      publicKey: e.TOKENPAY_DEMO_PUBLIC_KEY,
+      shopOrigins: demoShopOrigins(e.TOKENPAY_DEMO_SHOP_ORIGINS),
+    },
     logLevel: e.LOG_LEVEL,
   };
+}
+
+function demoShopOrigins(list: string): string[] {
+  return list
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean)
+    .map((o) => {
+      const check = parseWebOrigin(o);
+      if (!check.ok)
+        throw new Error(`Invalid configuration: TOKENPAY_DEMO_SHOP_ORIGINS: ${o}: ${check.message}`);
+      return check.origin;
+    });
 }

@@ -14,6 +14,7 @@ import type { CheckoutView } from '../web/view';
 import { pageOpenedUpdate, resolveChallengeUpdate } from '../workflows/definitions';
 import { ATTEMPT_WAIT_MS, checkoutHandle, redirectUrl, withTimeout } from './attempts';
 import { csrfToken, loadSession, type CheckoutDeps } from './checkout-session';
+import { customerCardRoutes } from './customer-card-routes';
 import { submitRoutes } from './submit-routes';
 
 export type { CheckoutDeps };
@@ -101,5 +102,6 @@ export function checkoutRoutes(deps: CheckoutDeps): Router {
   }
 
   router.use(submitRoutes(deps));
+  router.use(customerCardRoutes(deps));
   return router;
 }

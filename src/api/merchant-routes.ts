@@ -12,6 +12,7 @@ import { detail, notFound } from './errors';
 import { idempotency } from './idempotency';
 import type { CheckoutDeps } from './checkout-session';
 import { createPayment, paymentResponse, type PaymentDeps } from './payments';
+import { loadSdkSetup } from './session-cards';
 
 export function merchantRoutes(deps: PaymentDeps & CheckoutDeps & { authGuard: AuthFailureGuard }): Router {
   const router = Router();
@@ -19,7 +20,7 @@ export function merchantRoutes(deps: PaymentDeps & CheckoutDeps & { authGuard: A
   router.use(merchantAuth(store, deps.authGuard));
 
   router.post('/checkout/v1/pymt-txn/', idempotency(store), async (req, res) => {
-    const body = createPaymentSchema.parse(req.body);
+    const { include_sdk_setup_preload: withPreload, ...body } = createPaymentSchema.parse(req.body);
     const merchant = merchantOf(req);
     if (body.payment_instrument) {
       await assertChargeable(
@@ -41,7 +42,12 @@ export function merchantRoutes(deps: PaymentDeps & CheckoutDeps & { authGuard: A
         .json(await chargeSavedCard(deps, merchant, record, body.payment_instrument.payload.token));
       return;
     }
-    res.status(201).json(paymentResponse(record, deps.config.publicBaseUrl));
+    res.status(201).json({
+      ...paymentResponse(record, deps.config.publicBaseUrl),
+      ...(withPreload
+        ? { sdk_setup_preload_payload: await loadSdkSetup(store, record, deps.config.publicBaseUrl) }
+        : {}),
+    });
   });
 
   router.get('/checkout/v1/pymt-txn/:sessionId/', async (req, res) => {

@@ -7,6 +7,7 @@ import { z } from 'zod';
 
 import { parseExpirationTime } from './duration';
 import { CURRENCY_CODES } from './money';
+import { MAX_ALLOWED_ORIGINS, parseWebOrigin } from './web-origin';
 
 const text = (max: number) => z.string().trim().min(1).max(max);
 const optionalText = (max: number) => z.string().trim().max(max).optional();
@@ -98,6 +99,8 @@ export const createPaymentSchema = z
         payload: z.object({ token: text(128) }),
       })
       .optional(),
+    /** answer `sdk_setup_preload_payload` (Ottu's CheckoutSDK object) too; not stored */
+    include_sdk_setup_preload: z.boolean().optional(),
   })
   .superRefine((body, ctx) => {
     if (body.payment_type === 'auto_debit') {
@@ -148,6 +151,25 @@ export const gatewayConfigSchema = z.object({
 });
 
 export const createMerchantSchema = z.object({ name: text(128) });
+
+/** A web origin a public key lets embed the checkout, normalised (domain/web-origin.ts). */
+export const webOriginSchema = z
+  .string()
+  .max(256)
+  .transform((value, ctx) => {
+    const check = parseWebOrigin(value);
+    if (check.ok) return check.origin;
+    ctx.addIssue({ code: 'custom', message: check.message });
+    return z.NEVER;
+  });
+
+export const createPublicKeySchema = z.object({
+  allowed_origins: z
+    .array(webOriginSchema)
+    .min(1)
+    .max(MAX_ALLOWED_ORIGINS)
+    .transform((origins) => [...new Set(origins)]),
+});
 
 export const autoDebitSchema = z.object({
   session_id: text(128),

@@ -9,6 +9,7 @@ import { IdempotencyKeys } from './idempotency-keys';
 import { MerchantsRepository } from './merchants';
 import { collections } from './mongo';
 import { PaymentsRepository } from './payments';
+import { PublicKeysRepository } from './public-keys';
 import { WebhookDeliveryLog } from './webhook-deliveries';
 
 export interface Store {
@@ -17,6 +18,7 @@ export interface Store {
   merchants: MerchantsRepository;
   idempotencyKeys: IdempotencyKeys;
   webhookDeliveries: WebhookDeliveryLog;
+  publicKeys: PublicKeysRepository;
   /** true when the database answers (readiness) */
   ping(): Promise<boolean>;
 }
@@ -29,6 +31,7 @@ export function createStore(db: Db): Store {
     merchants: new MerchantsRepository(c.merchants, c.gatewayConfigs),
     idempotencyKeys: new IdempotencyKeys(c.idempotency),
     webhookDeliveries: new WebhookDeliveryLog(c.webhookDeliveries),
+    publicKeys: new PublicKeysRepository(c.publicKeys),
     ping: async () => (await db.command({ ping: 1 })).ok === 1,
   };
 }

@@ -8,6 +8,7 @@ import { MongoClient, type Collection, type Db } from 'mongodb';
 import type { CardBrand } from '../domain/card';
 import type { GatewayConfig } from '../domain/gateway-config';
 import type { PaymentRecord } from '../domain/payment';
+import type { PublicKeyDoc } from './public-keys';
 import { WEBHOOK_DELIVERIES_COLLECTION, type DeliveryAttemptDoc } from './webhook-deliveries';
 
 export interface MerchantDoc {
@@ -77,6 +78,7 @@ export interface Collections {
   wallets: Collection<WalletDoc>;
   idempotency: Collection<IdempotencyDoc>;
   webhookDeliveries: Collection<DeliveryAttemptDoc>;
+  publicKeys: Collection<PublicKeyDoc>;
 }
 
 export function collections(db: Db): Collections {
@@ -88,6 +90,7 @@ export function collections(db: Db): Collections {
     wallets: db.collection<WalletDoc>('wallets'),
     idempotency: db.collection<IdempotencyDoc>('idempotency_keys'),
     webhookDeliveries: db.collection<DeliveryAttemptDoc>(WEBHOOK_DELIVERIES_COLLECTION),
+    publicKeys: db.collection<PublicKeyDoc>('public_keys'),
   };
 }
 
@@ -107,6 +110,7 @@ export async function ensureIndexes(db: Db): Promise<void> {
       { merchant_id: 1, session_id: 1, at: 1 },
       { name: 'merchant_session_at' },
     ),
+    c.publicKeys.createIndex({ merchant_id: 1 }, { name: 'merchant' }),
   ]);
 }
 
