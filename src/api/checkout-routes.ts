@@ -16,6 +16,7 @@ import { pageOpenedUpdate, resolveChallengeUpdate } from '../workflows/definitio
 import { ATTEMPT_WAIT_MS, checkoutHandle, redirectUrl, withTimeout } from './attempts';
 import { csrfToken, loadSession, type CheckoutDeps } from './checkout-session';
 import { customerCardRoutes } from './customer-card-routes';
+import { sendChallengeReturn } from './sdk-routes';
 import { sessionCards } from './session-cards';
 import { submitRoutes } from './submit-routes';
 
@@ -45,15 +46,9 @@ export function checkoutRoutes(deps: CheckoutDeps): Router {
       await withTimeout(handle.executeUpdate(resolveChallengeUpdate), ATTEMPT_WAIT_MS).catch(() => undefined);
       record = (await store.payments.find(record._id)) ?? record;
     }
-    // Back from 3-D Secure inside the Web Checkout SDK's frame (the gateway returns to this
-    // page): the frame shows the outcome and tells the merchant's page.
-    if (
-      req.get('sec-fetch-dest') === 'iframe' &&
-      (await store.publicKeys.originsOf(record.merchant_id)).length
-    ) {
-      res.redirect(303, `/checkout/v3/frame/${record._id}?return=1`);
-      return;
-    }
+    // Back from 3-D Secure inside the Web Checkout SDK's frame (the gateway's page ran in an
+    // iframe of the frame): tell the frame, which shows the outcome and tells the merchant's page.
+    if (req.get('sec-fetch-dest') === 'iframe' && (await sendChallengeReturn(deps, res, record))) return;
     res.type('html').send(renderCheckoutPage(await checkoutView(record)));
   });
 

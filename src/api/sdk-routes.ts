@@ -21,7 +21,13 @@ import { customerMessage } from '../domain/decline-messages';
 import { languageOf } from '../domain/language';
 import { refusal, refusalMessage } from '../domain/refusals';
 import { cardDeleteUrl, checkoutUrlOf } from '../ottu/sdk-preload';
-import { DEFAULT_FORMS_OF_PAYMENT, FORMS_OF_PAYMENT, renderSdkFrame, type FormOfPayment } from '../web/frame';
+import {
+  DEFAULT_FORMS_OF_PAYMENT,
+  FORMS_OF_PAYMENT,
+  renderChallengeReturn,
+  renderSdkFrame,
+  type FormOfPayment,
+} from '../web/frame';
 import { escapeHtml } from '../web/html';
 import { messagesFor } from '../web/i18n';
 import { documentHead } from '../web/page';
@@ -86,10 +92,29 @@ function frameHeaders(res: Response, ancestors: readonly string[], gatewayOrigin
       "font-src 'self'",
       "connect-src 'self'",
       "object-src 'none'",
+      // the gateway's 3-D Secure page runs in an iframe inside the frame
+      `frame-src 'self' ${gatewayOrigin}`,
       `form-action 'self' ${gatewayOrigin}`,
       `frame-ancestors ${ancestors.length ? ancestors.join(' ') : "'none'"}`,
     ].join('; '),
   });
+}
+
+/**
+ * The end of a 3-D Secure challenge inside the frame: the gateway returned to the hosted page's
+ * URL in the iframe the frame opened for it. Framed by the frame ('self') inside the merchant's
+ * page (its keys' origins).
+ */
+export async function sendChallengeReturn(
+  deps: CheckoutDeps,
+  res: Response,
+  record: { merchant_id: string; language: string },
+): Promise<boolean> {
+  const origins = await deps.store.publicKeys.originsOf(record.merchant_id);
+  if (!origins.length) return false;
+  frameHeaders(res, ["'self'", ...origins], new URL(deps.config.gateway.url).origin);
+  res.type('html').send(renderChallengeReturn(languageOf(record.language)));
+  return true;
 }
 
 function unavailablePage(language: 'en' | 'ar'): string {
@@ -218,6 +243,13 @@ export function sdkRoutes(deps: CheckoutDeps): Router {
         formsOfPayment: formsOfPayment(req.query.fop),
         displayMode: req.query.display === 'grid' ? 'grid' : 'column',
         returnedFromChallenge: returned,
+        returnUrl: `/checkout/${SDK_VERSION}/frame/${current._id}?${new URLSearchParams({
+          return: '1',
+          lang: language,
+          display: req.query.display === 'grid' ? 'grid' : 'column',
+          ...(typeof req.query.fop === 'string' ? { fop: req.query.fop } : {}),
+          ...(parentOrigin ? { origin: parentOrigin } : {}),
+        }).toString()}`,
         lockedReason: refusalMessage(refusal('card_in_agreement'), language),
       }),
     );

@@ -61,6 +61,8 @@ export interface SdkFrameView {
   displayMode: 'column' | 'grid';
   /** back from the gateway's 3-D Secure page: tell the merchant's page how it ended */
   returnedFromChallenge: boolean;
+  /** where the frame goes once a 3-D Secure challenge is over (this frame, `return=1`) */
+  returnUrl: string;
   /** why a card paying an auto-debit agreement cannot be removed, in the frame's language */
   lockedReason: string;
 }
@@ -84,6 +86,7 @@ const FRAME_MESSAGE_KEYS: readonly MessageKey[] = [
   'frame_unavailable',
   'attempt_failed',
   'previous_attempt_failed',
+  'challenge_title',
 ];
 
 /** A card for the template: every optional part rendered, filled in per card by sdk-frame.js. */
@@ -152,6 +155,7 @@ export function renderSdkFrame(view: SdkFrameView): string {
     allowedOrigins: view.allowedOrigins,
     formsOfPayment: view.formsOfPayment,
     returnedFromChallenge: view.returnedFromChallenge,
+    returnUrl: view.returnUrl,
     lockedReason: view.lockedReason,
     messages: Object.fromEntries(keys.map((k) => [k, msg[k]])),
     cards: { brands: BRAND_RULES, unknownCvvLength: cvvLength('unknown') },
@@ -171,6 +175,21 @@ ${body}
 ${renderPopupDialog(msg)}
 </main>
 <script type="application/json" id="checkout-data">${jsonForScriptBlock(data)}</script>
+</body>
+</html>
+`;
+}
+
+/**
+ * Where the gateway's 3-D Secure page returns inside the frame (`GET /checkout/{session_id}` as an
+ * iframe): a page that only tells the frame the challenge is over (sdk-challenge-done.js).
+ */
+export function renderChallengeReturn(language: Language, staticBase = '/static'): string {
+  const lang = normaliseLanguage(language);
+  const msg = messagesFor(lang);
+  return `${documentHead(lang, msg.page_title, staticBase, ['sdk-challenge-done.js'])}
+<body class="embedded">
+<main class="checkout checkout--embedded"><p class="frame-loading">${e(msg.processing)}</p></main>
 </body>
 </html>
 `;

@@ -81,6 +81,7 @@ const en = {
   loading: 'Loading the payment form…',
   pay_on_checkout_page: 'Continue to the secure payment page',
   frame_unavailable: 'The payment form is not available here.',
+  challenge_title: 'Verify this payment with your bank',
 };
 
 export type MessageKey = keyof typeof en;
@@ -162,6 +163,7 @@ const ar: Messages = {
   loading: 'جارٍ تحميل نموذج الدفع…',
   pay_on_checkout_page: 'المتابعة إلى صفحة الدفع الآمنة',
   frame_unavailable: 'نموذج الدفع غير متاح هنا.',
+  challenge_title: 'تحقق من عملية الدفع هذه مع البنك',
 };
 
 export const dictionaries: Readonly<Record<Language, Messages>> = { en, ar };

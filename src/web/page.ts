@@ -227,7 +227,7 @@ export function renderSavedCardItem(
   const remove =
     slots || card.deleteUrl
       ? `<div class="card-actions"${slot('remove')}>
-<button type="button" class="card-delete" data-delete-url="${e(card.deleteUrl ?? '')}" aria-label="${e(
+<button type="button" class="card-delete" id="remove-card-${i}" data-delete-url="${e(card.deleteUrl ?? '')}" aria-label="${e(
           interpolate(msg.remove_card_label, { card: srText }),
         )}"${slot('remove-button')}>${e(msg.remove_card)}</button>
 </div>`

@@ -26,7 +26,6 @@
   /** After the frame's document loaded, how long it may take to say it is ready. */
   var READY_GRACE_MS = 2000;
   var MIN_HEIGHT = 120;
-  var CHALLENGE_HEIGHT = 600;
   var FORMS_OF_PAYMENT = ['tokenPay', 'jazz', 'redirect', 'ottuPG'];
 
   var script = document.currentScript;
@@ -198,14 +197,15 @@
         return;
       }
       case 'resize':
-        if (typeof msg.height === 'number' && msg.height > 0 && !state.challenge) {
+        if (typeof msg.height === 'number' && msg.height > 0) {
           state.iframe.style.height = Math.max(MIN_HEIGHT, Math.ceil(msg.height)) + 'px';
         }
         return;
       case 'challenge':
+        // 3-D Secure runs inside the frame, which then reloads itself with the outcome
         state.challenge = true;
         state.ready = false;
-        state.iframe.style.height = Math.max(CHALLENGE_HEIGHT, state.iframe.offsetHeight) + 'px';
+        if (state.iframe.scrollIntoView) state.iframe.scrollIntoView({ block: 'nearest' });
         return;
       case 'before_payment':
         beforePayment(msg.data || {}).then(

@@ -558,6 +558,40 @@
     window.TokenpayCheckout.mount({ root: root, data: data, form: form, hooks: hooks(form) });
   }
 
+  /**
+   * 3-D Secure inside the frame: the gateway's page in an iframe of this one (under tokenpay's CSP,
+   * so the merchant's page needs nothing but tokenpay in its frame-src). The gateway returns to
+   * tokenpay in that iframe, whose page says so; the frame then shows how it ended.
+   */
+  function openChallenge(url) {
+    var form = byId('pay-form');
+    if (form) form.hidden = true;
+    var status = byId('status');
+    status.className = 'status';
+    status.textContent = '';
+    var panel = document.createElement('section');
+    panel.className = 'challenge';
+    panel.setAttribute('aria-labelledby', 'challenge-title');
+    var title = document.createElement('h2');
+    title.className = 'group__title';
+    title.id = 'challenge-title';
+    title.textContent = t('challenge_title');
+    var frame = document.createElement('iframe');
+    frame.className = 'challenge-frame';
+    frame.title = t('challenge_title');
+    frame.src = url;
+    panel.appendChild(title);
+    panel.appendChild(frame);
+    root.appendChild(panel);
+    window.addEventListener('message', function (event) {
+      if (event.source !== frame.contentWindow || event.origin !== window.location.origin) return;
+      if (event.data && event.data.source === 'tokenpay-challenge' && event.data.type === 'challenge_done') {
+        window.location.replace(data.returnUrl);
+      }
+    });
+    window.scrollTo(0, 0);
+  }
+
   function hooks(form) {
     var last = {};
     function pgCodeOf() {
@@ -586,7 +620,7 @@
       onChallenge: function (url) {
         remember(Object.assign(remembered(), { method: last.method, pgCode: last.pgCode }));
         post('challenge', {});
-        window.location.assign(url);
+        openChallenge(url);
       },
       onCardRemoved: function (card) {
         post('card_deleted', { card: card });
