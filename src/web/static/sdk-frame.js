@@ -205,26 +205,17 @@
     return document.getElementById(id);
   }
 
-  var STORE_KEY = 'tokenpay-frame:' + data.sessionId;
-  function remembered() {
-    try {
-      return JSON.parse(window.sessionStorage.getItem(STORE_KEY) || 'null') || {};
-    } catch (_e) {
-      return {};
-    }
-  }
-  function remember(value) {
-    try {
-      window.sessionStorage.setItem(STORE_KEY, JSON.stringify(value));
-    } catch (_e) {
-      /* storage unavailable: the return from 3-D Secure just cannot name the card form */
-    }
-  }
+  /** How the payment that led to a 3-D Secure challenge was made (the return URL carries it). */
+  var query = new URLSearchParams(window.location.search);
+  var challenged = {
+    method: query.get('method') === 'token' ? 'token' : 'card',
+    pgCode: query.get('pg') || undefined,
+  };
 
   /** The one origin this frame talks to: named by the SDK and allowed by the merchant's key. */
   function resolveParentOrigin() {
     var allowed = data.allowedOrigins || [];
-    var candidates = [data.parentOrigin, remembered().parentOrigin];
+    var candidates = [data.parentOrigin];
     if (window.location.ancestorOrigins && window.location.ancestorOrigins.length) {
       candidates.push(window.location.ancestorOrigins[0]);
     }
@@ -236,7 +227,6 @@
 
   var embedded = window.parent && window.parent !== window;
   var parentOrigin = embedded ? resolveParentOrigin() : null;
-  if (parentOrigin) remember(Object.assign(remembered(), { parentOrigin: parentOrigin }));
 
   function post(type, payload) {
     if (!parentOrigin) return;
@@ -325,11 +315,10 @@
 
   function outcomeCallback() {
     var outcome = data.outcome || {};
-    var back = remembered();
     var context = {
-      method: back.method || 'card',
+      method: challenged.method,
       challenge: data.returnedFromChallenge,
-      pgCode: back.pgCode,
+      pgCode: challenged.pgCode,
     };
     var body = {
       state: data.state,
@@ -563,7 +552,7 @@
    * so the merchant's page needs nothing but tokenpay in its frame-src). The gateway returns to
    * tokenpay in that iframe, whose page says so; the frame then shows how it ended.
    */
-  function openChallenge(url) {
+  function openChallenge(url, payment) {
     var form = byId('pay-form');
     if (form) form.hidden = true;
     var status = byId('status');
@@ -586,7 +575,10 @@
     window.addEventListener('message', function (event) {
       if (event.source !== frame.contentWindow || event.origin !== window.location.origin) return;
       if (event.data && event.data.source === 'tokenpay-challenge' && event.data.type === 'challenge_done') {
-        window.location.replace(data.returnUrl);
+        var back = new URL(data.returnUrl, window.location.href);
+        back.searchParams.set('method', payment.method === 'token' ? 'token' : 'card');
+        if (payment.pgCode) back.searchParams.set('pg', payment.pgCode);
+        window.location.replace(back.toString());
       }
     });
     window.scrollTo(0, 0);
@@ -618,9 +610,8 @@
         if (told) post('result', told);
       },
       onChallenge: function (url) {
-        remember(Object.assign(remembered(), { method: last.method, pgCode: last.pgCode }));
         post('challenge', {});
-        openChallenge(url);
+        openChallenge(url, last);
       },
       onCardRemoved: function (card) {
         post('card_deleted', { card: card });
