@@ -161,11 +161,9 @@ export function sdkRoutes(deps: CheckoutDeps): Router {
       });
   });
 
-  router.get(`/checkout/${SDK_VERSION}/:file`, async (req, res, next) => {
-    const m = /^checkout\.([0-9a-f]{16})\.min\.js$/.exec(String(req.params.file));
-    if (!m) return next();
+  router.get(`/checkout/${SDK_VERSION}/checkout.:hash.min.js`, async (req, res) => {
     const sdk = await sdkScript();
-    if (m[1] !== sdk.hash) {
+    if (String(req.params.hash) !== sdk.hash) {
       res.status(404).json({ detail: 'No such SDK version: get the current one from integrity.json.' });
       return;
     }
