@@ -426,6 +426,22 @@ describe('the SDK script (checkout-sdk.js)', () => {
       data: { source: 'tokenpay-checkout', type: 'ready' },
     });
     expect(sdk.posted[1]!.message.setupPreload).toBeUndefined();
+    // reload renders the session again, fetched fresh: the same frame URL, no preload
+    const src = sdk.iframe.src;
+    sdk.Checkout.reload();
+    expect(sdk.iframe.src).toBe(src);
+    sdk.emit({
+      origin: 'https://pay.example',
+      source: sdk.contentWindow,
+      data: { source: 'tokenpay-checkout', type: 'ready' },
+    });
+    expect(sdk.posted.at(-1)!.message).toEqual({
+      source: 'tokenpay-sdk',
+      type: 'setup',
+      setupPreload: undefined,
+      theme: { 'pay-button': { background: 'black' } },
+    });
+    sdk.posted.length = 2;
     sdk.Checkout.showPopup('error', 'Try again', { code: 1 });
     expect(sdk.posted[2]).toEqual({
       origin: 'https://pay.example',
