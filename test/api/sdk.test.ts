@@ -277,31 +277,36 @@ describe('the frame', () => {
     await refused({ pk: DEV_DEFAULTS.demoPublicKey, origin: shop }, 'f'.repeat(64), 404);
   });
 
-  it('back from 3-D Secure: the gateway returns to the hosted page, which sends a frame back to the frame', async () => {
+  it("back from 3-D Secure: the gateway's page (inside the frame) returns to a page that tells the frame", async () => {
     const sessionId = await session();
+    const origins = h.config.demoSdk.shopOrigins.join(' ');
     const inFrame = await fetch(`${h.baseUrl}/checkout/${sessionId}`, {
       headers: { 'sec-fetch-dest': 'iframe' },
-      redirect: 'manual',
     });
-    expect(inFrame.status).toBe(303);
-    expect(inFrame.headers.get('location')).toBe(`/checkout/v3/frame/${sessionId}?return=1`);
-    const back = await frame(sessionId, { return: '1' });
+    expect(inFrame.status).toBe(200);
+    const text = await inFrame.text();
+    expect(text).toContain('/static/sdk-challenge-done.js');
+    expect(text).not.toContain('checkout-data');
+    // framed by the frame (tokenpay itself) inside the merchant's page, nobody else
+    expect(frameAncestors(inFrame.headers.get('content-security-policy'))).toBe(`'self' ${origins}`);
+    // the frame then reloads itself with the outcome, framable by the merchant's keys' origins
+    const back = await frame(sessionId, { return: '1', origin: h.config.demoSdk.shopOrigins[0]! });
     expect(back.status).toBe(200);
-    expect(frameAncestors(back.headers.get('content-security-policy'))).toBe(
-      h.config.demoSdk.shopOrigins.join(' '),
-    );
+    expect(frameAncestors(back.headers.get('content-security-policy'))).toBe(origins);
+    expect(back.body).toContain('"returnedFromChallenge":true');
     // the hosted page itself stays unframable
     const page = await h.request('GET', `/checkout/${sessionId}`);
     expect(page.status).toBe(200);
+    expect(page.body).toContain('/static/checkout.js');
     expect(frameAncestors(page.headers.get('content-security-policy'))).toBe("'none'");
-    // a merchant without public keys: no frame at all
+    // a merchant without public keys: no frame at all, the hosted page as ever
     const other = await newMerchant();
     const otherSession = await session(other.api_key);
     const noKeys = await fetch(`${h.baseUrl}/checkout/${otherSession}`, {
       headers: { 'sec-fetch-dest': 'iframe' },
-      redirect: 'manual',
     });
     expect(noKeys.status).toBe(200);
+    expect(frameAncestors(noKeys.headers.get('content-security-policy'))).toBe("'none'");
     expect((await frame(otherSession, { return: '1' })).status).toBe(403);
   });
 });
