@@ -455,7 +455,8 @@
 
     if (card.delete_url) {
       var remove = slot(node, 'remove-button');
-      remove.setAttribute('data-delete-url', card.delete_url);
+      // same origin as the frame, whichever host name the merchant's page used for tokenpay
+      remove.setAttribute('data-delete-url', new URL(card.delete_url).pathname);
       remove.setAttribute('aria-label', t('remove_card_label', { card: name }));
     } else slot(node, 'remove').remove();
 
