@@ -65,6 +65,18 @@ const CHECKS = process.env.TOKENPAY_FUZZ_CHECKS?.split(',') ?? [
   'response_schema_conformance',
 ];
 const CREATE = '/b/checkout/v1/pymt-txn/';
+/** the Web Checkout SDK's operations, fuzzed with fewer generated cases (TOKENPAY_FUZZ_MAX_EXAMPLES / 4) */
+const SDK_OPERATIONS = [
+  'createPublicKey',
+  'listPublicKeys',
+  'revokePublicKey',
+  'sdkScript',
+  'sdkScriptPinned',
+  'sdkIntegrity',
+  'sdkFrame',
+  'sdkSetup',
+];
+const SDK_MAX_EXAMPLES = Math.max(10, Math.round(MAX_EXAMPLES / 4));
 
 let schemathesis: Schemathesis;
 let h: Harness;
@@ -355,6 +367,15 @@ function config(baseUrl: string, seeds: Seeds, reportDir: string): string {
       'header.X-CSRF-Token': ['card_csrf', 0.9],
       'path.token': ['removable_tokens', 0.8],
     }),
+    '[operations.generation]',
+    `max-examples = ${SDK_MAX_EXAMPLES}`,
+    '',
+    // the Web Checkout SDK's endpoints are simple (a key lookup, a static script, a page): fewer
+    // generated cases keep the whole run within its budget
+    '[[operations]]',
+    `include-operation-id-regex = ${str(`^(${SDK_OPERATIONS.join('|')})$`)}`,
+    '[operations.generation]',
+    `max-examples = ${SDK_MAX_EXAMPLES}`,
     '',
     '[[operations]]',
     'include-operation-id = "paymentOperation"',
