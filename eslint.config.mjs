@@ -30,6 +30,9 @@ export default tseslint.config(
       '.data/',
       'test-artifacts/',
       'src/web/static/',
+      // browser scripts served as they are, like src/web/static/
+      'src/web/sdk/',
+      'src/dev/demo-shop/public/',
     ],
   },
   eslint.configs.recommended,

@@ -7,6 +7,7 @@ import { z } from 'zod';
 
 import { loadCodecKeys, type CodecKeys } from './codec/keys';
 import { parseInterval } from './domain/duration';
+import { parseWebOrigin, PUBLIC_KEY_FORMAT } from './domain/web-origin';
 
 /** DEV-ONLY defaults, published in README. Production sets every one of these from a secret store. */
 export const DEV_DEFAULTS = {
@@ -18,7 +19,11 @@ export const DEV_DEFAULTS = {
   sessionIdKey: 'dev-session-id-key',
   /** shared with the embedded gateway simulator (its GATEWAY_SIM_NOTIFY_SECRET default) */
   gatewayNotifySecret: 'dev-gateway-notify-secret',
+  demoPublicKey: 'pk_000000000000_DEV-ONLY-demo-shop-public-key-01',
 } as const;
+
+/** Where `npm start` serves the demo shop (a merchant page embedding the Web Checkout SDK). */
+export const DEMO_SHOP_PORT_DEFAULT = 3080;
 
 /** The task queue of the payment workflows when TEMPORAL_TASK_QUEUE is unset. */
 export const TASK_QUEUE_DEFAULT = 'tokenpay';
@@ -76,6 +81,16 @@ const envSchema = z.object({
   /** 0: this worker does not create the reconciliation and retention schedules (tests) */
   TOKENPAY_SCHEDULES: z.enum(['0', '1']).default('1'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // --- Web Checkout SDK (CONTRACT §9) ---
+  /** DEV-ONLY public key seeded for the demo merchant (with the demo shop's origins) */
+  TOKENPAY_DEMO_PUBLIC_KEY: z
+    .string()
+    .regex(PUBLIC_KEY_FORMAT, 'Use pk_<12 hex digits>_<32 characters of [A-Za-z0-9_-]>.')
+    .default(DEV_DEFAULTS.demoPublicKey),
+  /** comma-separated origins the demo public key lets embed the checkout (the demo shop's) */
+  TOKENPAY_DEMO_SHOP_ORIGINS: z
+    .string()
+    .default(`http://127.0.0.1:${DEMO_SHOP_PORT_DEFAULT},http://localhost:${DEMO_SHOP_PORT_DEFAULT}`),
 });
 
 export interface MetricsOptions {
@@ -132,6 +147,8 @@ export interface AppConfig {
   };
   /** a prebuilt workflow bundle, else the worker bundles the workflows itself */
   workflowBundle?: string;
+  /** the Web Checkout SDK's demo: the public key seeded with the demo merchant, and its origins */
+  demoSdk: { publicKey: string; shopOrigins: string[] };
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
 }
 
@@ -189,6 +206,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       schedules: e.TOKENPAY_SCHEDULES === '1',
     },
     ...(e.TOKENPAY_WORKFLOW_BUNDLE ? { workflowBundle: e.TOKENPAY_WORKFLOW_BUNDLE } : {}),
+    demoSdk: {
+      publicKey: e.TOKENPAY_DEMO_PUBLIC_KEY,
+      shopOrigins: demoShopOrigins(e.TOKENPAY_DEMO_SHOP_ORIGINS),
+    },
     logLevel: e.LOG_LEVEL,
   };
+}
+
+function demoShopOrigins(list: string): string[] {
+  return list
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean)
+    .map((o) => {
+      const check = parseWebOrigin(o);
+      if (!check.ok)
+        throw new Error(`Invalid configuration: TOKENPAY_DEMO_SHOP_ORIGINS: ${o}: ${check.message}`);
+      return check.origin;
+    });
 }

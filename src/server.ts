@@ -11,7 +11,7 @@ import { instrumentGateway } from './metrics/payments';
 import { setServiceLabel } from './metrics/registry';
 import { connectMongo, createStore, ensureIndexes } from './store';
 import { watchMongo } from './store/mongo-watchdog';
-import { seedDemoMerchant } from './store/seed';
+import { seedDemoMerchant, seedDemoPublicKey } from './store/seed';
 
 export interface ApiHandle {
   server: Server;
@@ -32,7 +32,10 @@ export async function startApi(
   const watch = onMongoStuck ? watchMongo(mongo, config.mongoUri, onMongoStuck) : undefined;
   await ensureIndexes(mongo.db);
   const store = createStore(mongo.db);
-  if (config.seedDemo) await seedDemoMerchant(store, config.demo);
+  if (config.seedDemo) {
+    await seedDemoMerchant(store, config.demo);
+    await seedDemoPublicKey(store, config.demoSdk);
+  }
   const connection = await Connection.connect({ address: config.temporal.address });
   const temporal = new Client({
     connection,

@@ -193,6 +193,15 @@ export function createActivities(deps: ActivityDeps) {
           'Payment or merchant is gone',
           ActivityFailureType.WebhookOrphan,
         );
+      // A removal is announced before it is made (api/customer-card-routes.ts): only tell the
+      // merchant once the card is really gone.
+      if (
+        event.kind === 'card_deleted' &&
+        event.card &&
+        (await store.cards.find(event.merchantId, event.card.token))
+      ) {
+        throw ApplicationFailure.nonRetryable('The card was not removed', ActivityFailureType.WebhookOrphan);
+      }
       const payload = buildWebhookPayload(
         { ...record, state: event.state },
         {
@@ -203,6 +212,7 @@ export function createActivities(deps: ActivityDeps) {
           ...(event.operation ? { operation: event.operation } : {}),
           ...(event.amount ? { amount: event.amount } : {}),
           ...(event.referenceNumber ? { referenceNumber: event.referenceNumber } : {}),
+          ...(event.card ? { card: event.card } : {}),
         },
       );
       const result = await deliverWebhookOnce({

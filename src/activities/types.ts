@@ -85,10 +85,13 @@ export interface WebhookEventInput {
   merchantId: string;
   url: string;
   timestampUtc: string;
-  kind: 'payment' | 'operation';
+  /** `card_deleted`: the session's customer removed a saved card (`card` says which) */
+  kind: 'payment' | 'operation' | 'card_deleted';
   state: PaymentState;
   result: 'success' | 'failed' | 'pending' | 'canceled';
   operation?: string;
   amount?: string;
   referenceNumber?: string;
+  /** the card a `card_deleted` event is about: what may be shown of it, never the PAN */
+  card?: SavedCard;
 }

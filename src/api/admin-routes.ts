@@ -1,4 +1,4 @@
-/** Admin API (CONTRACT §5): merchants and their gateway configs. */
+/** Admin API (CONTRACT §5, §9): merchants, their gateway configs and their public keys. */
 import { Router } from 'express';
 
 import { createMerchantSchema, gatewayConfigSchema } from '../domain/schemas';
@@ -7,6 +7,7 @@ import type { Store } from '../store';
 import { toGatewayConfig } from '../store/merchants';
 import { adminAuth, type AuthFailureGuard } from './auth';
 import { notFound } from './errors';
+import { publicKeyRoutes } from './public-key-routes';
 
 export function adminRoutes(store: Store, adminKey: string, guard: AuthFailureGuard): Router {
   const router = Router();
@@ -31,6 +32,8 @@ export function adminRoutes(store: Store, adminKey: string, guard: AuthFailureGu
     });
     res.json({ merchant_id: merchantId, ...toGatewayConfig(doc) });
   });
+
+  router.use(publicKeyRoutes(store));
 
   return router;
 }

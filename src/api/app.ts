@@ -24,6 +24,7 @@ import { limitJsonDepth, MAX_JSON_DEPTH, requireJson } from './body-parsers';
 import { healthRoutes } from './health-routes';
 import { merchantRoutes } from './merchant-routes';
 import { openApiRoutes } from './openapi/docs';
+import { sdkRoutes } from './sdk-routes';
 import { buildOpenApiDocument, routeMatcher } from './openapi/document';
 
 export interface AppDeps {
@@ -175,6 +176,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(express.json({ limit: '64kb', strict: true }));
   app.use(limitJsonDepth(MAX_JSON_DEPTH));
   app.use(adminRoutes(deps.store, deps.config.adminKey, authGuard));
+  app.use(sdkRoutes(deps));
   app.use(checkoutRoutes(deps));
   app.use((_req, res) => {
     res.status(404).json({ detail: 'Not found.' });

@@ -8,12 +8,16 @@ import { cvvLength, isExpired } from '../domain/card';
 import { payabilityRefusal } from '../domain/checkout';
 import { customerMessage } from '../domain/decline-messages';
 import type { PaymentRecord } from '../domain/payment';
-import { cvvRequired } from '../domain/saved-card';
+import { refusalMessage } from '../domain/refusals';
+import { cardRemovalRefusal, cvvRequired } from '../domain/saved-card';
 import { renderCheckoutPage, renderNotFoundPage } from '../web/page';
 import type { CheckoutView } from '../web/view';
 import { pageOpenedUpdate, resolveChallengeUpdate } from '../workflows/definitions';
 import { ATTEMPT_WAIT_MS, checkoutHandle, redirectUrl, withTimeout } from './attempts';
 import { csrfToken, loadSession, type CheckoutDeps } from './checkout-session';
+import { customerCardRoutes } from './customer-card-routes';
+import { sendChallengeReturn } from './sdk-routes';
+import { sessionCards } from './session-cards';
 import { submitRoutes } from './submit-routes';
 import { KeyedThrottle } from './throttle';
 
@@ -53,14 +57,15 @@ export function checkoutRoutes(deps: CheckoutDeps): Router {
       );
       record = (await store.payments.find(id)) ?? record;
     }
+    // Back from 3-D Secure inside the Web Checkout SDK's frame (the gateway's page ran in an
+    // iframe of the frame): tell the frame, which shows the outcome and tells the merchant's page.
+    if (req.get('sec-fetch-dest') === 'iframe' && (await sendChallengeReturn(deps, res, record))) return;
     res.type('html').send(renderCheckoutPage(await checkoutView(record)));
   });
 
   async function checkoutView(record: PaymentRecord): Promise<CheckoutView> {
     const now = new Date();
-    const cards = record.customer_id
-      ? await store.cards.listForCustomer(record.merchant_id, record.customer_id, record.pg_codes)
-      : [];
+    const cards = await sessionCards(store, record);
     const merchantName = (await store.merchants.nameOf(record.merchant_id)) ?? '';
     const last = record.attempts[record.attempts.length - 1];
     const payable = !payabilityRefusal({ state: record.state, expiresAt: record.expires_at }, now.getTime());
@@ -78,17 +83,23 @@ export function checkoutRoutes(deps: CheckoutDeps): Router {
         name: g.name,
         canSaveCard: g.tokenization_enabled && !!record.customer_id,
       })),
-      savedCards: cards.map((card, i) => ({
-        token: card._id,
-        brand: card.brand,
-        last4: card.last4,
-        expiry: `${card.exp_month}/${card.exp_year}`,
-        cvvRequired: cvvRequired(record.gateways.find((g) => g.pg_code === card.pg_code)),
-        cvvLength: cvvLength(card.brand),
-        isExpired: isExpired({ month: card.exp_month, year: card.exp_year }, now),
-        isPreferred: i === 0,
-        pgCode: card.pg_code,
-      })),
+      savedCards: cards.map(({ card, heldAgreements }, i) => {
+        const locked = cardRemovalRefusal(heldAgreements);
+        return {
+          token: card.token,
+          brand: card.brand,
+          last4: card.last4,
+          expiry: `${card.expiry_month}/${card.expiry_year}`,
+          cvvRequired: cvvRequired(record.gateways.find((g) => g.pg_code === card.pg_code)),
+          cvvLength: cvvLength(card.brand),
+          isExpired: isExpired({ month: card.expiry_month, year: card.expiry_year }, now),
+          isPreferred: i === 0,
+          pgCode: card.pg_code,
+          ...(locked
+            ? { lockedReason: refusalMessage(locked, record.language) }
+            : { deleteUrl: `/checkout/${record._id}/cards/${card.token}` }),
+        };
+      }),
       ...(last
         ? {
             outcome: {
@@ -112,5 +123,6 @@ export function checkoutRoutes(deps: CheckoutDeps): Router {
   }
 
   router.use(submitRoutes(deps));
+  router.use(customerCardRoutes(deps));
   return router;
 }

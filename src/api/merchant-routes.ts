@@ -5,8 +5,7 @@
  */
 import { Router, type Request } from 'express';
 
-import { agreementActive, cvvRequired } from '../domain/saved-card';
-import { isSuccess } from '../domain/states';
+import { cvvRequired } from '../domain/saved-card';
 import { refusal } from '../domain/refusals';
 import {
   autoDebitSchema,
@@ -21,10 +20,9 @@ import {
 import { cardObject } from '../ottu/card';
 import { externalOperation, internalOperation } from '../ottu/operation';
 import { toSavedCard } from '../store/cards';
-import type { SavedCardDoc } from '../store/mongo';
 import { attachmentRoutes, storeUploadedFile } from './attachments';
 import { merchantAuth, merchantOf, type AuthFailureGuard } from './auth';
-import { agreementTermsOf, assertChargeable, chargeSavedCard } from './auto-debit';
+import { assertChargeable, chargeSavedCard } from './auto-debit';
 import { merchantBodyParsers } from './body-parsers';
 import type { CheckoutDeps } from './checkout-session';
 import { detail, notFound } from './errors';
@@ -35,7 +33,9 @@ import { deletePayment, runOperation } from './operations';
 import { paymentMethods } from './payment-methods';
 import { updatePayment } from './payment-update';
 import { createPayment, paymentResponse, type PaymentDeps } from './payments';
+import { lockingAgreements } from './agreement-locks';
 import { assertNoRefusal } from './refusals';
+import { loadSdkSetup } from './session-cards';
 
 type MerchantDeps = PaymentDeps & CheckoutDeps & { authGuard: AuthFailureGuard };
 
@@ -48,7 +48,7 @@ export function merchantRoutes(deps: MerchantDeps): Router {
   router.use(...merchantBodyParsers());
 
   router.post('/checkout/v1/pymt-txn/', idempotency(store), async (req, res) => {
-    const body = createPaymentSchema.parse(req.body);
+    const { include_sdk_setup_preload: withPreload, ...body } = createPaymentSchema.parse(req.body);
     const merchant = merchantOf(req);
     if (body.payment_instrument) {
       await assertChargeable(
@@ -82,7 +82,10 @@ export function merchantRoutes(deps: MerchantDeps): Router {
       );
       return;
     }
-    res.status(201).json(paymentResponse(record, baseUrl));
+    res.status(201).json({
+      ...paymentResponse(record, baseUrl),
+      ...(withPreload ? { sdk_setup_preload_payload: await loadSdkSetup(store, record, baseUrl) } : {}),
+    });
   });
 
   // With or without the trailing slash: ottu-py retrieves and updates without it (Express routing
@@ -202,7 +205,12 @@ export function merchantRoutes(deps: MerchantDeps): Router {
     const token = String(req.params.token);
     const card = await store.cards.find(merchantId, token);
     if (!card || card.customer_id !== customerId) throw notFound('No saved card with this token.');
-    const locking = await activeAgreements(deps, card);
+    const locking = await lockingAgreements(
+      store,
+      card,
+      await store.cards.listForCustomer(merchantId, customerId),
+      new Date(),
+    );
     if (locking.length > 0)
       assertNoRefusal(refusal('card_linked_to_agreement', { agreements: locking.join(', ') }));
     const deleted = await store.cards.delete(merchantId, customerId, token);
@@ -212,22 +220,4 @@ export function merchantRoutes(deps: MerchantDeps): Router {
 
   router.use(notOffered);
   return router;
-}
-
-/**
- * The agreements that lock this card against deletion: those it is linked to that are still
- * active (domain/saved-card.ts `agreementActive`), by the terms of their latest payment.
- */
-async function activeAgreements(deps: MerchantDeps, card: SavedCardDoc): Promise<string[]> {
-  const now = new Date();
-  const active: string[] = [];
-  for (const id of card.agreements) {
-    const payments = await deps.store.payments.underAgreement(card.merchant_id, card.customer_id, id);
-    const latest = payments.at(-1);
-    const merchantCharges = payments.filter(
-      (p) => p.merchant_initiated && (isSuccess(p.state) || p.state === 'refunded' || p.state === 'voided'),
-    ).length;
-    if (agreementActive(agreementTermsOf(latest?.agreement), merchantCharges, now)) active.push(id);
-  }
-  return active;
 }

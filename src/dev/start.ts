@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { DEV_DEFAULTS } from '../config';
+import { DEMO_SHOP_PORT_DEFAULT, DEV_DEFAULTS } from '../config';
 import { spawnService, waitForPort, type ServiceProcess } from './process';
 import { startFerretDb, startTemporalDevServer, type RunningService } from './services';
 
@@ -35,6 +35,10 @@ async function main(): Promise<void> {
   const port = Number(process.env.PORT ?? 3000);
   const publicBaseUrl = process.env.PUBLIC_BASE_URL ?? `http://127.0.0.1:${port}`;
   const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), PUBLIC_BASE_URL: publicBaseUrl };
+  // The demo shop (a merchant page on its own origin embedding the Web Checkout SDK): the demo
+  // public key lets its origins frame the checkout.
+  const shopPort = Number(env.DEMO_SHOP_PORT ?? DEMO_SHOP_PORT_DEFAULT);
+  env.TOKENPAY_DEMO_SHOP_ORIGINS ??= `http://127.0.0.1:${shopPort},http://localhost:${shopPort}`;
   // DEV-ONLY: the embedded UI on loopback may decode payloads without the admin key.
   env.TOKENPAY_CODEC_TRUST_UI_ORIGIN ??= '1';
   // The API's /metrics appends the worker's (TOKENPAY_WORKER_METRICS_PORT, default 9464; 0 = off).
@@ -106,6 +110,10 @@ async function main(): Promise<void> {
     node('worker', 'worker.js');
     node('api', 'server.js');
     await waitForReady(`http://127.0.0.1:${port}/readyz`, 90_000);
+    if (env.TOKENPAY_SEED_DEMO === '1') {
+      node('demo-shop', 'dev/demo-shop/main.js', { DEMO_SHOP_PORT: String(shopPort) });
+      await waitForPort('127.0.0.1', shopPort, 15_000);
+    }
   } catch (error) {
     console.error(`[tokenpay] start failed: ${(error as Error).message}`);
     console.error(`[tokenpay] logs are in ${LOG_DIR}`);
@@ -122,6 +130,9 @@ async function main(): Promise<void> {
   );
   say(`  gateway           ${env.GATEWAY_URL}`);
   if (env.TOKENPAY_SEED_DEMO === '1') {
+    say(`  demo shop         http://127.0.0.1:${shopPort}   (embeds the Web Checkout SDK)`);
+    say(`  demo public key   ${env.TOKENPAY_DEMO_PUBLIC_KEY ?? DEV_DEFAULTS.demoPublicKey}   (DEV ONLY)`);
+    say(`  Web Checkout SDK  ${publicBaseUrl}/checkout/v3/checkout.min.js`);
     say(`  demo API key      ${demoKey}   (DEV ONLY: Authorization: Api-Key ${demoKey})`);
     say(`  demo webhook key  ${env.TOKENPAY_DEMO_WEBHOOK_KEY ?? DEV_DEFAULTS.demoWebhookKey}`);
   }

@@ -21,6 +21,7 @@ export type RefusalCode =
   | 'token_gateway_mismatch'
   | 'token_locked'
   | 'card_expired'
+  | 'card_in_agreement'
   | 'cvv_required'
   | 'cvv_invalid'
   | 'save_card_not_chargeable'
@@ -139,6 +140,12 @@ export const REFUSALS: Record<RefusalCode, RefusalSpec> = {
     shape: field('token'),
     en: 'This saved card has expired.',
     ar: 'انتهت صلاحية هذه البطاقة المحفوظة.',
+  },
+  card_in_agreement: {
+    failureType: 'CardInAgreement',
+    shape: detail(409),
+    en: 'This card pays for automatic payments you agreed to. It cannot be removed until another card replaces it.',
+    ar: 'تُستخدم هذه البطاقة للدفعات التلقائية التي وافقت عليها، ولا يمكن حذفها حتى تحل محلها بطاقة أخرى.',
   },
   cvv_required: {
     failureType: 'CvvRequired',

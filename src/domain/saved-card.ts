@@ -185,3 +185,33 @@ export function agreementActive(
   if (terms.total_cycles !== undefined && merchantCharges >= terms.total_cycles) return false;
   return true;
 }
+
+/** A saved card of the customer, as far as its auto-debit agreements are concerned. */
+export interface CardOnAgreements {
+  token: string;
+  /** the agreements the card was ever charged or saved for */
+  agreements: readonly string[];
+  lastUsedAt: Date;
+}
+
+/**
+ * The agreements this card is the current card of: for each of its agreements, the card used
+ * most recently among the customer's cards linked to it. Such a card pays the merchant's next
+ * auto-debit, so (as on Ottu) the customer cannot remove it until another card replaces it on
+ * that agreement.
+ */
+export function agreementsHeldBy(token: string, customerCards: readonly CardOnAgreements[]): string[] {
+  const card = customerCards.find((c) => c.token === token);
+  if (!card) return [];
+  return card.agreements.filter((agreement) => {
+    const current = customerCards
+      .filter((c) => c.agreements.includes(agreement))
+      .reduce((latest, c) => (c.lastUsedAt.getTime() > latest.lastUsedAt.getTime() ? c : latest));
+    return current.token === token;
+  });
+}
+
+/** May the customer remove this saved card? (Its agreements per `agreementsHeldBy`.) */
+export function cardRemovalRefusal(heldAgreements: readonly string[]): Refusal | undefined {
+  return heldAgreements.length > 0 ? refusal('card_in_agreement') : undefined;
+}

@@ -7,6 +7,7 @@ import { z } from 'zod';
 
 import { parseExpirationTime } from './duration';
 import { CURRENCY_CODES } from './money';
+import { MAX_ALLOWED_ORIGINS, parseWebOrigin } from './web-origin';
 
 const text = (max: number) => z.string().trim().min(1).max(max);
 const optionalText = (max: number) => z.string().trim().max(max).optional();
@@ -95,9 +96,10 @@ export const agreementSchema = storable(
 );
 
 /**
- * Fields of Ottu's Checkout object tokenpay accepts and ignores: the web SDK's preload (another
- * branch builds it), and services no machine here offers (QR codes, short links, e-mail and SMS
- * notifications, loyalty, branding). README lists them; sending them is never an error.
+ * Fields of Ottu's Checkout object tokenpay accepts but never stores: the web SDK's preload flag
+ * (the create answer includes `sdk_setup_preload_payload` when it is true), and services no
+ * machine here offers (QR codes, short links, e-mail and SMS notifications, loyalty, branding).
+ * README lists them; sending them is never an error.
  */
 const ottuAcceptedFields = {
   include_sdk_setup_preload: z.boolean().optional(),
@@ -216,6 +218,25 @@ export const gatewayConfigSchema = z.object({
 });
 
 export const createMerchantSchema = z.object({ name: text(128) });
+
+/** A web origin a public key lets embed the checkout, normalised (domain/web-origin.ts). */
+export const webOriginSchema = z
+  .string()
+  .max(256)
+  .transform((value, ctx) => {
+    const check = parseWebOrigin(value);
+    if (check.ok) return check.origin;
+    ctx.addIssue({ code: 'custom', message: check.message });
+    return z.NEVER;
+  });
+
+export const createPublicKeySchema = z.object({
+  allowed_origins: z
+    .array(webOriginSchema)
+    .min(1)
+    .max(MAX_ALLOWED_ORIGINS)
+    .transform((origins) => [...new Set(origins)]),
+});
 
 export const autoDebitSchema = z.object({
   session_id: text(128),

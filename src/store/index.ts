@@ -11,6 +11,7 @@ import { IdempotencyKeys } from './idempotency-keys';
 import { MerchantsRepository } from './merchants';
 import { collections } from './mongo';
 import { PaymentsRepository } from './payments';
+import { PublicKeysRepository } from './public-keys';
 import { WebhookDeliveryLog } from './webhook-deliveries';
 
 export interface Store {
@@ -22,6 +23,7 @@ export interface Store {
   /** the gateway's notifications received (deduplication by event id) */
   gatewayEvents: GatewayEvents;
   attachments: AttachmentsRepository;
+  publicKeys: PublicKeysRepository;
   /** true when the database answers (readiness) */
   ping(): Promise<boolean>;
 }
@@ -36,6 +38,7 @@ export function createStore(db: Db): Store {
     webhookDeliveries: new WebhookDeliveryLog(c.webhookDeliveries),
     gatewayEvents: new GatewayEvents(c.gatewayEvents),
     attachments: new AttachmentsRepository(c.attachments),
+    publicKeys: new PublicKeysRepository(c.publicKeys),
     ping: async () => (await db.command({ ping: 1 })).ok === 1,
   };
 }

@@ -10,6 +10,7 @@ import type { CardBrand } from '../domain/card';
 import type { GatewayConfig } from '../domain/gateway-config';
 import type { PaymentRecord } from '../domain/payment';
 import { GATEWAY_EVENTS_COLLECTION, type GatewayEventDoc } from './gateway-events';
+import type { PublicKeyDoc } from './public-keys';
 import { WEBHOOK_DELIVERIES_COLLECTION, type DeliveryAttemptDoc } from './webhook-deliveries';
 
 export interface MerchantDoc {
@@ -83,6 +84,7 @@ export interface Collections {
   webhookDeliveries: Collection<DeliveryAttemptDoc>;
   gatewayEvents: Collection<GatewayEventDoc>;
   attachments: Collection<AttachmentDoc>;
+  publicKeys: Collection<PublicKeyDoc>;
 }
 
 export function collections(db: Db): Collections {
@@ -96,6 +98,7 @@ export function collections(db: Db): Collections {
     webhookDeliveries: db.collection<DeliveryAttemptDoc>(WEBHOOK_DELIVERIES_COLLECTION),
     gatewayEvents: db.collection<GatewayEventDoc>(GATEWAY_EVENTS_COLLECTION),
     attachments: db.collection<AttachmentDoc>('attachments'),
+    publicKeys: db.collection<PublicKeyDoc>('public_keys'),
   };
 }
 
@@ -121,6 +124,7 @@ export async function ensureIndexes(db: Db): Promise<void> {
       { name: 'merchant_session_at' },
     ),
     c.gatewayEvents.createIndex({ received_at: 1 }, { name: 'received_at' }),
+    c.publicKeys.createIndex({ merchant_id: 1 }, { name: 'merchant' }),
   ]);
 }
 

@@ -11,3 +11,11 @@ export async function seedDemoMerchant(
   await store.merchants.upsert(DEMO_MERCHANT_ID, 'Demo Store', keys);
   for (const config of DEMO_GATEWAY_CONFIGS) await store.merchants.putGatewayConfig(DEMO_MERCHANT_ID, config);
 }
+
+/** The demo merchant's DEV-ONLY public key, letting the demo shop's origins embed the checkout. */
+export async function seedDemoPublicKey(
+  store: Store,
+  sdk: { publicKey: string; shopOrigins: string[] },
+): Promise<void> {
+  await store.publicKeys.upsert(DEMO_MERCHANT_ID, sdk.publicKey, sdk.shopOrigins, new Date());
+}

@@ -69,6 +69,19 @@ const en = {
   closed_body: 'This payment can no longer be made. Contact {merchant} if you need help.',
   not_found_title: 'This payment link does not exist',
   not_found_body: 'Please check the link you were given, or contact the merchant for a new one.',
+  remove_card: 'Remove',
+  remove_card_label: 'Remove {card}',
+  remove_title: 'Remove this card?',
+  remove_message: '{card} will no longer be saved for your payments.',
+  remove_confirm: 'Remove card',
+  remove_keep: 'Keep card',
+  card_removed: 'The card was removed.',
+  locked: 'Locked',
+  popup_close: 'Close',
+  loading: 'Loading the payment form…',
+  pay_on_checkout_page: 'Continue to the secure payment page',
+  frame_unavailable: 'The payment form is not available here.',
+  challenge_title: 'Verify this payment with your bank',
 };
 
 export type MessageKey = keyof typeof en;
@@ -138,6 +151,19 @@ const ar: Messages = {
   closed_body: 'لم يعد بالإمكان إتمام هذه العملية. تواصل مع {merchant} إذا احتجت إلى مساعدة.',
   not_found_title: 'رابط الدفع هذا غير موجود',
   not_found_body: 'يرجى التحقق من الرابط الذي حصلت عليه، أو التواصل مع التاجر للحصول على رابط جديد.',
+  remove_card: 'حذف',
+  remove_card_label: 'حذف {card}',
+  remove_title: 'هل تريد حذف هذه البطاقة؟',
+  remove_message: 'لن تُحفظ {card} لمدفوعاتك بعد الآن.',
+  remove_confirm: 'حذف البطاقة',
+  remove_keep: 'الإبقاء على البطاقة',
+  card_removed: 'تم حذف البطاقة.',
+  locked: 'مقفلة',
+  popup_close: 'إغلاق',
+  loading: 'جارٍ تحميل نموذج الدفع…',
+  pay_on_checkout_page: 'المتابعة إلى صفحة الدفع الآمنة',
+  frame_unavailable: 'نموذج الدفع غير متاح هنا.',
+  challenge_title: 'تحقق من عملية الدفع هذه مع البنك',
 };
 
 export const dictionaries: Readonly<Record<Language, Messages>> = { en, ar };

@@ -48,7 +48,7 @@ export function currencyLabel(currencyCode: string, language: Language): string 
 }
 
 /** A brand key's display name in the page's language. */
-function brandName(brand: CardBrand, msg: Messages): string {
+export function brandName(brand: CardBrand, msg: Messages): string {
   return msg[`brand_${brand}`];
 }
 
@@ -76,7 +76,14 @@ export function orderSavedCards(cards: readonly SavedCardView[]): SavedCardView[
     .map((x) => x.card);
 }
 
-function documentHead(lang: Language, title: string, staticBase: string, withScript: boolean): string {
+/** The document's head: the stylesheets and scripts named here, from `staticBase`. */
+export function documentHead(
+  lang: Language,
+  title: string,
+  staticBase: string,
+  scripts: readonly string[],
+  stylesheets: readonly string[] = ['checkout.css'],
+): string {
   const base = staticBase.replace(/\/+$/, '');
   return `<!DOCTYPE html>
 <html lang="${lang}" dir="${lang === 'ar' ? 'rtl' : 'ltr'}">
@@ -87,11 +94,11 @@ function documentHead(lang: Language, title: string, staticBase: string, withScr
 <meta name="referrer" content="no-referrer">
 <meta name="color-scheme" content="light">
 <title>${e(title)}</title>
-<link rel="stylesheet" href="${e(base)}/checkout.css">
-${withScript ? `<script src="${e(base)}/checkout.js" defer></script>\n` : ''}</head>`;
+${stylesheets.map((sheet) => `<link rel="stylesheet" href="${e(base)}/${e(sheet)}">`).join('\n')}
+${scripts.map((script) => `<script src="${e(base)}/${e(script)}" defer></script>\n`).join('')}</head>`;
 }
 
-function normaliseLanguage(language: string): Language {
+export function normaliseLanguage(language: string): Language {
   return language === 'ar' ? 'ar' : 'en';
 }
 
@@ -134,7 +141,10 @@ function outcomeVariant(state: string, outcome?: OutcomeView): 'success' | 'fail
   return 'closed';
 }
 
-function renderOutcome(view: CheckoutView, msg: Messages): string {
+export function renderOutcome(
+  view: Pick<CheckoutView, 'state' | 'outcome' | 'merchantName'>,
+  msg: Messages,
+): string {
   const state = view.state;
   const outcome = view.outcome;
   const variant = outcomeVariant(state, outcome);
@@ -163,7 +173,7 @@ ${back}
 </section>`;
 }
 
-function renderMethods(view: CheckoutView, msg: Messages): string {
+export function renderMethods(view: CheckoutView, msg: Messages): string {
   const methods = view.paymentMethods;
   if (methods.length === 1) {
     const m = methods[0]!;
@@ -185,40 +195,68 @@ ${items}
 </fieldset>`;
 }
 
-function renderSavedCards(cards: SavedCardView[], selected: number, msg: Messages): string {
-  const items = cards
-    .map((card, i) => {
-      const brand = brandName(card.brand, msg);
-      const digits = last4(card.last4);
-      const expiry = card.expiry;
-      const checked = i === selected;
-      const disabled = card.isExpired;
-      const cvv =
-        card.cvvRequired && !disabled
-          ? `<div class="field saved-cvv" id="saved-cvv-field-${i}"${checked ? '' : ' hidden'}>
+/**
+ * One saved card of the list: its radio (brand, last 4 and expiry, never more), a CVV box where
+ * required, and either a "Remove" button or, for a card that pays an auto-debit agreement, why it
+ * is locked. `slots` renders every optional part, marked with `data-slot`, with `__I__` for the
+ * index: the template the SDK frame fills for each card of its setup object (web/frame.ts).
+ */
+export function renderSavedCardItem(
+  card: SavedCardView,
+  index: number | '__I__',
+  checked: boolean,
+  msg: Messages,
+  slots = false,
+): string {
+  const i = index;
+  const brand = brandName(card.brand, msg);
+  const digits = last4(card.last4);
+  const expiry = card.expiry;
+  const disabled = card.isExpired;
+  const srText = interpolate(msg.card_ending, { brand, last4: digits, expiry });
+  const slot = (name: string): string => (slots ? ` data-slot="${name}"` : '');
+  const cvv =
+    slots || (card.cvvRequired && !disabled)
+      ? `<div class="field saved-cvv" id="saved-cvv-field-${i}"${slot('cvv-field')}${checked ? '' : ' hidden'}>
 <label class="field__label" for="saved-cvv-${i}">${e(msg.cvv)}</label>
 <input class="input input--short saved-cvv__input" id="saved-cvv-${i}" type="text" inputmode="numeric" autocomplete="cc-csc" dir="ltr" maxlength="${card.cvvLength}" aria-describedby="saved-cvv-${i}-hint saved-cvv-${i}-error">
-<p class="field__hint" id="saved-cvv-${i}-hint">${e(card.brand === 'amex' ? msg.cvv_hint_amex : msg.cvv_hint)}</p>
+<p class="field__hint" id="saved-cvv-${i}-hint"${slot('cvv-hint')}>${e(card.brand === 'amex' ? msg.cvv_hint_amex : msg.cvv_hint)}</p>
 <p class="field__error" id="saved-cvv-${i}-error"></p>
 </div>`
-          : '';
-      const srText = interpolate(msg.card_ending, { brand, last4: digits, expiry });
-      return `<div class="choice choice--card${disabled ? ' choice--disabled' : ''}">
+      : '';
+  const remove =
+    slots || card.deleteUrl
+      ? `<div class="card-actions"${slot('remove')}>
+<button type="button" class="card-delete" id="remove-card-${i}" data-delete-url="${e(card.deleteUrl ?? '')}" aria-label="${e(
+          interpolate(msg.remove_card_label, { card: srText }),
+        )}"${slot('remove-button')}>${e(msg.remove_card)}</button>
+</div>`
+      : '';
+  const lock =
+    slots || card.lockedReason
+      ? `<p class="card-lock" id="card-lock-${i}"${slot('lock')}><span class="badge badge--locked">${e(msg.locked)}</span> <span class="card-lock__reason"${slot('lock-reason')}>${e(card.lockedReason ?? '')}</span></p>`
+      : '';
+  const describedBy = slots || card.lockedReason ? ` aria-describedby="card-lock-${i}"` : '';
+  return `<div class="choice choice--card${disabled ? ' choice--disabled' : ''}" data-token="${e(card.token)}">
 <label class="choice__main">
-<input type="radio" name="source" value="${e(card.token)}" data-brand="${e(card.brand)}" data-cvv-length="${card.cvvLength}" data-cvv-required="${card.cvvRequired && !disabled}" data-cvv-index="${i}"${card.pgCode ? ` data-pg-code="${e(card.pgCode)}"` : ''}${checked ? ' checked' : ''}${disabled ? ' disabled' : ''}>
+<input type="radio" name="source" value="${e(card.token)}" data-brand="${e(card.brand)}" data-cvv-length="${card.cvvLength}" data-cvv-required="${card.cvvRequired && !disabled}" data-cvv-index="${i}"${card.pgCode ? ` data-pg-code="${e(card.pgCode)}"` : ''}${describedBy}${checked ? ' checked' : ''}${disabled ? ' disabled' : ''}>
 <span class="choice__text">
-<span class="card-line" aria-hidden="true"><span class="card-brand card-brand--${e(card.brand)}">${e(brand)}</span> <span class="card-meta"><bdi class="card-digits">**** ${e(digits)}</bdi> <span class="card-sep">·</span> <bdi class="card-expiry">${e(expiry)}</bdi></span></span>
-<span class="visually-hidden">${e(srText)}</span>
-${card.isPreferred ? `<span class="badge badge--preferred">${e(msg.preferred)}</span>` : ''}${disabled ? `<span class="badge badge--expired">${e(msg.expired)}</span>` : ''}
+<span class="card-line" aria-hidden="true"><span class="card-brand card-brand--${e(card.brand)}"${slot('brand')}>${e(brand)}</span> <span class="card-meta"><bdi class="card-digits"${slot('digits')}>**** ${e(digits)}</bdi> <span class="card-sep">·</span> <bdi class="card-expiry"${slot('expiry')}>${e(expiry)}</bdi></span></span>
+<span class="visually-hidden"${slot('name')}>${e(srText)}</span>
+${slots || card.isPreferred ? `<span class="badge badge--preferred"${slot('preferred')}>${e(msg.preferred)}</span>` : ''}${slots || disabled ? `<span class="badge badge--expired"${slot('expired')}>${e(msg.expired)}</span>` : ''}
 </span>
 </label>
+${lock}
 ${cvv}
+${remove}
 </div>`;
-    })
-    .join('\n');
-  return `<fieldset class="group saved-cards">
+}
+
+export function renderSavedCards(cards: SavedCardView[], selected: number, msg: Messages): string {
+  const items = cards.map((card, i) => renderSavedCardItem(card, i, i === selected, msg)).join('\n');
+  return `<fieldset class="group saved-cards" id="saved-cards">
 <legend class="group__title">${e(msg.saved_cards)}</legend>
-<div class="choice-list">
+<div class="choice-list" id="saved-card-list">
 ${items}
 <div class="choice choice--new">
 <label class="choice__main">
@@ -230,7 +268,22 @@ ${items}
 </fieldset>`;
 }
 
-function renderNewCard(hidden: boolean, saveCard: 'none' | 'shown' | 'hidden', msg: Messages): string {
+/**
+ * The confirmation step of removing a saved card: a modal dialog (focus stays inside, Escape
+ * keeps the card). checkout.js fills in which card and sends the removal.
+ */
+export function renderRemoveDialog(msg: Messages): string {
+  return `<dialog class="dialog remove-dialog" id="remove-dialog" aria-labelledby="remove-title" aria-describedby="remove-message">
+<h2 class="dialog__title" id="remove-title">${e(msg.remove_title)}</h2>
+<p class="dialog__message" id="remove-message" dir="auto"></p>
+<div class="dialog__actions">
+<button type="button" class="button button--danger" id="remove-confirm">${e(msg.remove_confirm)}</button>
+<button type="button" class="button button--secondary" id="remove-keep">${e(msg.remove_keep)}</button>
+</div>
+</dialog>`;
+}
+
+export function renderNewCard(hidden: boolean, saveCard: 'none' | 'shown' | 'hidden', msg: Messages): string {
   const field = (id: string, label: string, input: string, hint = '') => `<div class="field" id="${id}-field">
 <label class="field__label" for="${id}">${e(label)}</label>
 ${input}
@@ -285,17 +338,22 @@ function renderForm(view: CheckoutView, msg: Messages, amountHtml: string): stri
 ${renderMethods(view, msg)}
 ${cards.length > 0 ? renderSavedCards(cards, selected, msg) : ''}
 ${renderNewCard(cards.length > 0 && selected !== -1, saveCard, msg)}
-<button class="button button--primary pay-button" id="pay-button" type="submit" disabled>
+${renderPayButton(msg, amountHtml)}
+</form>`;
+}
+
+/** Pay (disabled until checkout.js is ready), and the note under it. */
+export function renderPayButton(msg: Messages, amountHtml: string): string {
+  return `<button class="button button--primary pay-button" id="pay-button" type="submit" disabled>
 <span class="pay-button__label">${fillHtml(msg.pay_amount, { amount: amountHtml })}</span>
 <span class="pay-button__busy" hidden><span class="spinner" aria-hidden="true"></span>${e(msg.processing_short)}</span>
 </button>
 <noscript><p class="notice notice--error">${e(msg.js_required)}</p></noscript>
-<p class="secure-note">${e(msg.secure_note)}</p>
-</form>`;
+<p class="secure-note">${e(msg.secure_note)}</p>`;
 }
 
 /** The strings checkout.js shows (validation, statuses, outcome titles) — not the whole dictionary. */
-const SCRIPT_MESSAGE_KEYS: readonly MessageKey[] = [
+export const SCRIPT_MESSAGE_KEYS: readonly MessageKey[] = [
   'brand_visa',
   'brand_mastercard',
   'brand_amex',
@@ -327,18 +385,49 @@ const SCRIPT_MESSAGE_KEYS: readonly MessageKey[] = [
   'title_canceled',
   'title_refunded',
   'title_voided',
+  'remove_message',
+  'card_removed',
+  'card_ending',
 ];
+
+/** "20.230 KWD" as the page shows it: exact digits, the currency in the page's language. */
+export function renderAmount(amount: string, currencyCode: string, lang: Language): string {
+  return `<bdi class="amount-text"><span class="amount">${e(formatAmount(amount, lang))}</span> <span class="currency">${e(currencyLabel(currencyCode, lang))}</span></bdi>`;
+}
+
+/** Who is paid, how much, for which order. */
+export function renderSummary(
+  view: Pick<CheckoutView, 'merchantName' | 'orderNo'>,
+  msg: Messages,
+  amountHtml: string,
+): string {
+  const orderNo = view.orderNo
+    ? `<p class="summary__order"><span class="summary__label">${e(msg.order_no)}</span> <bdi>${e(view.orderNo)}</bdi></p>`
+    : '';
+  return `<header class="summary">
+<p class="summary__label">${e(msg.merchant_label)}</p>
+<h1 class="summary__merchant">${e(view.merchantName)}</h1>
+<p class="summary__amount"><span class="visually-hidden">${e(msg.amount_label)}: </span>${amountHtml}</p>
+${orderNo}
+</header>`;
+}
+
+/** The panel checkout.js fills with an attempt's outcome. */
+export function renderOutcomePanel(msg: Messages): string {
+  return `<section class="outcome" id="outcome" aria-labelledby="outcome-title" hidden>
+<div class="outcome__icon" aria-hidden="true"></div>
+<h2 class="outcome__title" id="outcome-title" tabindex="-1"></h2>
+<p class="outcome__message" id="outcome-message" dir="auto"></p>
+<dl class="outcome__details" id="outcome-details" hidden><dt>${e(msg.reference_number)}</dt><dd><bdi id="outcome-reference"></bdi></dd></dl>
+</section>`;
+}
 
 /** The full HTML5 document for `GET /checkout/{session_id}`. */
 export function renderCheckoutPage(view: CheckoutView): string {
   const lang = normaliseLanguage(view.language);
   const msg = messagesFor(lang);
-  const amountHtml = `<bdi class="amount-text"><span class="amount">${e(formatAmount(view.amount, lang))}</span> <span class="currency">${e(currencyLabel(view.currencyCode, lang))}</span></bdi>`;
+  const amountHtml = renderAmount(view.amount, view.currencyCode, lang);
   const payable = view.payable && view.paymentMethods.length > 0;
-
-  const orderNo = view.orderNo
-    ? `<p class="summary__order"><span class="summary__label">${e(msg.order_no)}</span> <bdi>${e(view.orderNo)}</bdi></p>`
-    : '';
   const lastFailed = payable && view.outcome?.result === 'failed';
   const status = lastFailed
     ? `<p>${e(msg.previous_attempt_failed)}</p>${view.outcome?.message ? `<p dir="auto">${e(view.outcome.message)}</p>` : ''}`
@@ -358,24 +447,15 @@ export function renderCheckoutPage(view: CheckoutView): string {
   const body = payable
     ? `<div class="status${lastFailed ? ' status--error' : ''}" id="status" role="status" aria-live="polite">${status}</div>
 ${renderForm(view, msg, amountHtml)}
-<section class="outcome" id="outcome" aria-labelledby="outcome-title" hidden>
-<div class="outcome__icon" aria-hidden="true"></div>
-<h2 class="outcome__title" id="outcome-title" tabindex="-1"></h2>
-<p class="outcome__message" id="outcome-message" dir="auto"></p>
-<dl class="outcome__details" id="outcome-details" hidden><dt>${e(msg.reference_number)}</dt><dd><bdi id="outcome-reference"></bdi></dd></dl>
-</section>`
+${view.savedCards.some((c) => c.deleteUrl) ? renderRemoveDialog(msg) : ''}
+${renderOutcomePanel(msg)}`
     : `<div class="status" id="status" role="status" aria-live="polite"></div>
 ${renderOutcome(view, msg)}`;
 
-  return `${documentHead(lang, `${msg.page_title} – ${view.merchantName}`, view.staticBase, payable)}
+  return `${documentHead(lang, `${msg.page_title} – ${view.merchantName}`, view.staticBase, payable ? ['checkout.js'] : [])}
 <body>
 <main class="checkout" id="checkout" data-state="${e(view.state)}" data-payable="${payable}">
-<header class="summary">
-<p class="summary__label">${e(msg.merchant_label)}</p>
-<h1 class="summary__merchant">${e(view.merchantName)}</h1>
-<p class="summary__amount"><span class="visually-hidden">${e(msg.amount_label)}: </span>${amountHtml}</p>
-${orderNo}
-</header>
+${renderSummary(view, msg, amountHtml)}
 ${body}
 </main>
 ${payable ? `<script type="application/json" id="checkout-data">${jsonForScriptBlock(data)}</script>\n` : ''}</body>
@@ -387,7 +467,7 @@ ${payable ? `<script type="application/json" id="checkout-data">${jsonForScriptB
 export function renderNotFoundPage(language: Language, staticBase = '/static'): string {
   const lang = normaliseLanguage(language);
   const msg = messagesFor(lang);
-  return `${documentHead(lang, msg.not_found_page_title, staticBase, false)}
+  return `${documentHead(lang, msg.not_found_page_title, staticBase, [])}
 <body>
 <main class="checkout checkout--message">
 <section class="outcome outcome--closed" aria-labelledby="outcome-title">

@@ -7,3 +7,14 @@ import path from 'node:path';
  * after `tsc -p tsconfig.build.json` (`dist/web`, since rootDir is `src`).
  */
 export const staticDir: string = path.resolve(__dirname, '..', '..', 'src', 'web', 'static');
+
+/** The Web Checkout SDK's source (`src/web/sdk/checkout-sdk.js`), minified when served. */
+export const sdkSourceFile: string = path.resolve(
+  __dirname,
+  '..',
+  '..',
+  'src',
+  'web',
+  'sdk',
+  'checkout-sdk.js',
+);

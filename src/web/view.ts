@@ -26,6 +26,10 @@ export interface SavedCardView {
    * this pg_code instead of the selected payment method's.
    */
   pgCode?: string;
+  /** where the customer removes the card (DELETE); absent when it cannot be removed */
+  deleteUrl?: string;
+  /** why the card cannot be removed (it pays an active auto-debit agreement), in the page's language */
+  lockedReason?: string;
 }
 
 export interface OutcomeView {

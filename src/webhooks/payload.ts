@@ -3,10 +3,11 @@
  * payment. Pure: the caller supplies the event id and timestamp, so a retried delivery carries
  * exactly the same body and `event_id`.
  */
-import type { PaymentRecord, PaymentType } from '../domain/payment';
+import type { PaymentRecord, PaymentType, SavedCard } from '../domain/payment';
+import { cvvRequired } from '../domain/saved-card';
 import type { PaymentState } from '../domain/states';
 import { ottuAmounts, type OttuAmounts } from '../ottu/amounts';
-import { paymentCard, type CardObject } from '../ottu/card';
+import { cardObject, paymentCard, type CardObject } from '../ottu/card';
 import { signWebhook } from './signature';
 
 export type WebhookResult = 'success' | 'failed' | 'pending' | 'canceled' | 'error';
@@ -15,9 +16,11 @@ export interface WebhookEvent {
   /** stable across retries of the same notification */
   eventId: string;
   timestampUtc: string;
-  kind: 'payment' | 'operation';
+  kind: 'payment' | 'operation' | 'card_deleted';
   /** required when kind is 'operation': refund, capture, void, cancel, expire */
   operation?: string;
+  /** required when kind is 'card_deleted': the card the customer removed */
+  card?: SavedCard;
   result: WebhookResult;
   /** the operation's amount (e.g. a partial refund); defaults to the payment's amount */
   amount?: string;
@@ -68,6 +71,9 @@ export function buildWebhookPayload(record: PaymentRecord, event: WebhookEvent):
   if (event.kind === 'operation' && !event.operation) {
     throw new TypeError('An operation webhook needs the operation');
   }
+  if (event.kind === 'card_deleted' && !event.card) {
+    throw new TypeError('A card_deleted webhook needs the card');
+  }
   const lastAttempt = record.attempts.at(-1);
   const gatewayAccount = record.pg_code ?? lastAttempt?.pg_code;
   const gatewayName = event.gatewayName ?? record.gateways.find((g) => g.pg_code === gatewayAccount)?.name;
@@ -78,7 +84,8 @@ export function buildWebhookPayload(record: PaymentRecord, event: WebhookEvent):
     order_no: record.order_no,
     state: record.state,
     result: event.result,
-    operation: event.kind === 'operation' ? event.operation : undefined,
+    operation:
+      event.kind === 'operation' ? event.operation : event.kind === 'card_deleted' ? CARD_DELETED : undefined,
     amount: event.amount ?? record.amount,
     currency_code: record.currency_code,
     gateway_account: gatewayAccount,
@@ -97,7 +104,9 @@ export function buildWebhookPayload(record: PaymentRecord, event: WebhookEvent):
     customer_address_postal_code: address?.postal_code,
     payment_type: record.payment_type,
     // the event's own time decides is_expired, so every redelivery carries the same body
-    token: paymentCard(record, new Date(event.timestampUtc)),
+    token: event.card
+      ? removedCard(record, event.card, new Date(event.timestampUtc))
+      : paymentCard(record, new Date(event.timestampUtc)),
     extra: record.extra,
     agreement: record.agreement,
     message: lastAttempt?.message ?? stateMessage(record.state),
@@ -137,6 +146,14 @@ function definedStrings(value: Record<string, string | undefined>): Record<strin
   return Object.fromEntries(
     Object.entries(value).filter((entry): entry is [string, string] => entry[1] !== undefined),
   );
+}
+
+/** `operation` of the webhook telling the merchant that the customer removed a saved card. */
+export const CARD_DELETED = 'card_deleted';
+
+function removedCard(record: PaymentRecord, card: SavedCard, at: Date): CardObject {
+  const config = record.gateways.find((g) => g.pg_code === card.pg_code);
+  return cardObject(card, { cvvRequired: cvvRequired(config), preferred: false, now: at });
 }
 
 /** The payload with its `signature` (CONTRACT §4) added. */

@@ -1,6 +1,7 @@
 /**
- * Hostile input against the admin API (CONTRACT §5): `POST /admin/v1/merchants` and
- * `PUT /admin/v1/merchants/{merchant_id}/gateways/{pg_code}`, bodies and path parameters.
+ * Hostile input against the admin API (CONTRACT §5, §9): `POST /admin/v1/merchants`,
+ * `PUT /admin/v1/merchants/{merchant_id}/gateways/{pg_code}` and
+ * `POST /admin/v1/merchants/{merchant_id}/public-keys`, bodies and path parameters.
  */
 import { ADMIN_KEY, startHarness, type Harness } from '../support/harness';
 import {
@@ -75,13 +76,26 @@ const putGateway: BodyEndpoint = {
   },
 };
 
+const createPublicKey: BodyEndpoint = {
+  name: 'POST public-keys',
+  method: 'POST',
+  path: () => `/admin/v1/merchants/${merchantId}/public-keys`,
+  headers: auth,
+  base: () => ({ allowed_origins: ['https://shop.example'] }),
+  watch: () => h.collections.publicKeys.countDocuments({ merchant_id: merchantId }),
+  cleanup: async (o) => {
+    const prefix = (o.body as { key_prefix?: unknown })?.key_prefix;
+    if (typeof prefix === 'string') await h.collections.publicKeys.deleteOne({ _id: prefix });
+  },
+};
+
 describe('hostile input: admin API', () => {
   it('the bases are valid', async () => {
     const res = await h.request('PUT', putGateway.path(), { body: gatewayConfig(), headers: auth() });
     expect(res.status).toBe(200);
   });
 
-  standardHostileCases(() => h, stats, [createMerchant, putGateway]);
+  standardHostileCases(() => h, stats, [createMerchant, putGateway, createPublicKey]);
 
   it('PUT gateway: non-string values where booleans and numbers go', async () => {
     await expectNoFailures(stats, async () => {

@@ -36,6 +36,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
+import { csrfToken } from '../../src/api/checkout-session';
+import { DEV_DEFAULTS } from '../../src/config';
 import {
   ADMIN_KEY,
   card,
@@ -63,6 +65,18 @@ const CHECKS = process.env.TOKENPAY_FUZZ_CHECKS?.split(',') ?? [
   'response_schema_conformance',
 ];
 const CREATE = '/b/checkout/v1/pymt-txn/';
+/** the Web Checkout SDK's operations, fuzzed with fewer generated cases (TOKENPAY_FUZZ_MAX_EXAMPLES / 4) */
+const SDK_OPERATIONS = [
+  'createPublicKey',
+  'listPublicKeys',
+  'revokePublicKey',
+  'sdkScript',
+  'sdkScriptPinned',
+  'sdkIntegrity',
+  'sdkFrame',
+  'sdkSetup',
+];
+const SDK_MAX_EXAMPLES = Math.max(10, Math.round(MAX_EXAMPLES / 4));
 
 let schemathesis: Schemathesis;
 let h: Harness;
@@ -99,12 +113,23 @@ interface Seeds {
   disposableTokens: string[];
   /** a merchant the admin cases may reconfigure (the demo merchant's configs stay as seeded) */
   merchantId: string;
+  /** public keys of that merchant, by prefix, for revocation */
+  keyPrefixes: string[];
+  /** an open session of REMOVABLE_CUSTOMER, its page's CSRF token and that customer's cards */
+  cardSession: string;
+  cardCsrf: string;
+  removableTokens: string[];
+  /** the SDK's current hash (its immutable URL) */
+  sdkHashes: string[];
 }
 
 const CUSTOMER = 'fuzz-customer';
 /** merchant-initiated charges are bound to an agreement: the no-CVV card is linked to this one */
 const FUZZ_AGREEMENT = { id: 'fuzz-agreement', type: 'recurring', frequency: 'monthly' };
 const DISPOSABLE_CUSTOMER = 'fuzz-disposable';
+/** a customer whose saved cards the customer-side removal cases may remove */
+const REMOVABLE_CUSTOMER = 'fuzz-removable';
+const SHOP_ORIGIN = 'https://shop.example';
 const PG_CODES = ['ottu_pg_kwd_tkn', 'ottu_pg_kwd_tkn_nocvv', 'credit-card', 'ottu_pg_kwd_auth'];
 
 beforeAll(async () => {
@@ -201,6 +226,24 @@ async function seed(h: Harness, receiver: WebhookReceiver): Promise<Seeds> {
     headers: { authorization: `Admin-Key ${ADMIN_KEY}` },
   });
   expect(merchant.status).toBe(201);
+  const keyPrefixes: string[] = [];
+  for (let i = 0; i < 2; i++) {
+    const key = await h.request('POST', `/admin/v1/merchants/${merchant.body.merchant_id}/public-keys`, {
+      body: { allowed_origins: [SHOP_ORIGIN] },
+      headers: { authorization: `Admin-Key ${ADMIN_KEY}` },
+    });
+    expect(key.status).toBe(201);
+    keyPrefixes.push(key.body.key_prefix);
+  }
+  // the customer-side removal: cards of their own customer, an open session of that customer
+  const removableTokens: string[] = [];
+  for (const number of [TEST_CARDS.visa, TEST_CARDS.mastercard, TEST_CARDS.amex]) {
+    const session = await create(['ottu_pg_kwd_tkn'], REMOVABLE_CUSTOMER);
+    removableTokens.push((await pay(session, 'ottu_pg_kwd_tkn', number)).token.token);
+  }
+  const cardSession = await create(['ottu_pg_kwd_tkn'], REMOVABLE_CUSTOMER);
+  const integrity = await h.request('GET', '/checkout/v3/integrity.json');
+  const sdkHash = /checkout\.([0-9a-f]{16})\.min\.js$/.exec(integrity.body.url)![1]!;
   // the webhook delivery log of the paid payments is not empty
   await eventually(async () => {
     expect(receiver.received.length).toBeGreaterThan(0);
@@ -230,6 +273,11 @@ async function seed(h: Harness, receiver: WebhookReceiver): Promise<Seeds> {
     tokens: [noCvvCard.token, cvvCard.token],
     disposableTokens: [disposableCard.token],
     merchantId: merchant.body.merchant_id,
+    keyPrefixes,
+    cardSession,
+    cardCsrf: csrfToken(h.config, cardSession),
+    removableTokens,
+    sdkHashes: [sdkHash],
   };
 }
 
@@ -269,6 +317,14 @@ function config(baseUrl: string, seeds: Seeds, reportDir: string): string {
     months: ['12', '01'],
     years: ['39', '2039'],
     urls: [receiver.url],
+    origins: [SHOP_ORIGIN],
+    key_prefixes: seeds.keyPrefixes,
+    public_keys: [DEV_DEFAULTS.demoPublicKey],
+    frame_origins: h.config.demoSdk.shopOrigins,
+    sdk_hashes: seeds.sdkHashes,
+    card_sessions: [seeds.cardSession],
+    card_csrf: [seeds.cardCsrf],
+    removable_tokens: seeds.removableTokens,
   };
   // Parameter ("path.name", "query.name", "body.a.b", "body.list[*]") → [dictionary, probability]:
   // how often a case takes a value from the dictionary instead of a generated one.
@@ -296,6 +352,11 @@ function config(baseUrl: string, seeds: Seeds, reportDir: string): string {
     'body.webhook_url': ['urls', 0.8],
     'path.attachment_id': ['attachments', 0.8],
     'body.plugin': ['plugins', 0.8],
+    'body.allowed_origins[*]': ['origins', 0.8],
+    'path.key_prefix': ['key_prefixes', 0.8],
+    'path.hash': ['sdk_hashes', 0.8],
+    'query.pk': ['public_keys', 0.9],
+    'query.origin': ['frame_origins', 0.9],
   };
   return [
     `base-url = ${str(baseUrl)}`,
@@ -346,6 +407,25 @@ function config(baseUrl: string, seeds: Seeds, reportDir: string): string {
       'path.token': ['disposable_tokens', 0.7],
       'query.customer_id': ['disposable_customers', 0.7],
     }),
+    '',
+    // the customer removes their own cards: one session, its CSRF token, that customer's cards
+    '[[operations]]',
+    'include-operation-id = "removeSavedCard"',
+    '[operations.parameters]',
+    ...bindings({
+      'path.session_id': ['card_sessions', 0.9],
+      'header.X-CSRF-Token': ['card_csrf', 0.9],
+      'path.token': ['removable_tokens', 0.8],
+    }),
+    '[operations.generation]',
+    `max-examples = ${SDK_MAX_EXAMPLES}`,
+    '',
+    // the Web Checkout SDK's endpoints are simple (a key lookup, a static script, a page): fewer
+    // generated cases keep the whole run within its budget
+    '[[operations]]',
+    `include-operation-id-regex = ${str(`^(${SDK_OPERATIONS.join('|')})$`)}`,
+    '[operations.generation]',
+    `max-examples = ${SDK_MAX_EXAMPLES}`,
     '',
     '[[operations]]',
     'include-operation-id = "paymentOperation"',

@@ -398,6 +398,80 @@ describe('real responses match the document', () => {
     expect((await call('GET', '/openapi.json', { merchant: false })).status).toBe(200);
   });
 
+  it('the Web Checkout SDK: public keys, script, frame, setup object, customers removing cards', async () => {
+    const adminHeaders = { authorization: `Admin-Key ${ADMIN_KEY}` };
+    const keys = '/admin/v1/merchants/demo/public-keys';
+    const key = await call('POST', keys, {
+      merchant: false,
+      headers: adminHeaders,
+      body: { allowed_origins: ['https://shop.example'] },
+    });
+    expect(key.status).toBe(201);
+    expect(
+      (await call('POST', keys, { merchant: false, headers: adminHeaders, body: { allowed_origins: [] } }))
+        .status,
+    ).toBe(400);
+    expect(
+      (
+        await call('POST', '/admin/v1/merchants/nobody/public-keys', {
+          merchant: false,
+          headers: adminHeaders,
+          body: { allowed_origins: ['https://shop.example'] },
+        })
+      ).status,
+    ).toBe(404);
+    expect((await call('GET', keys, { merchant: false, headers: adminHeaders })).status).toBe(200);
+    expect((await call('GET', keys, { merchant: false })).status).toBe(401);
+
+    expect((await call('GET', '/checkout/v3/checkout.min.js', { merchant: false })).status).toBe(200);
+    const integrity = await call('GET', '/checkout/v3/integrity.json', { merchant: false });
+    expect((await call('GET', new URL(integrity.body.url).pathname, { merchant: false })).status).toBe(200);
+    expect(
+      (await call('GET', '/checkout/v3/checkout.0000000000000000.min.js', { merchant: false })).status,
+    ).toBe(404);
+
+    const customer = `cust-sdk-${Date.now()}`;
+    const first = await call('POST', CREATE, { body: newPayment({ customer_id: customer }) });
+    await call('POST', `/checkout/${first.body.session_id}/submit`, {
+      merchant: false,
+      body: {
+        pg_code: 'ottu_pg_kwd_tkn',
+        payment_method: 'card',
+        card: card(TEST_CARDS.visa),
+        save_card: true,
+      },
+    });
+    const created = await call('POST', CREATE, {
+      body: newPayment({ customer_id: customer, include_sdk_setup_preload: true }),
+    });
+    expect(created.status).toBe(201);
+    const sessionId = created.body.session_id as string;
+    const [saved] = created.body.sdk_setup_preload_payload.cards;
+    const frameUrl = `/checkout/v3/frame/${sessionId}?pk=${key.body.public_key}&origin=https://shop.example`;
+    expect((await call('GET', frameUrl, { merchant: false })).status).toBe(200);
+    expect((await call('GET', `${frameUrl}.evil`, { merchant: false })).status).toBe(403);
+    expect((await call('GET', `/checkout/v3/frame/${'0'.repeat(64)}`, { merchant: false })).status).toBe(404);
+    expect((await call('GET', `/checkout/${sessionId}/sdk-setup`, { merchant: false })).status).toBe(200);
+    expect((await call('GET', `/checkout/${'0'.repeat(64)}/sdk-setup`, { merchant: false })).status).toBe(
+      404,
+    );
+
+    const cardUrl = `/checkout/${sessionId}/cards/${saved.token}`;
+    expect((await call('DELETE', cardUrl, { merchant: false })).status).toBe(403);
+    const csrf = /"csrfToken":"([^"]+)"/.exec((await h.request('GET', frameUrl)).body)![1]!;
+    const headers = { 'x-csrf-token': csrf };
+    expect((await call('DELETE', cardUrl, { merchant: false, headers })).status).toBe(204);
+    expect((await call('DELETE', cardUrl, { merchant: false, headers })).status).toBe(404);
+    await call('POST', '/b/pbl/v2/operation/', { body: { operation: 'cancel', session_id: sessionId } });
+    expect((await call('DELETE', cardUrl, { merchant: false, headers })).status).toBe(409);
+
+    const revoke = `${keys}/${key.body.key_prefix}`;
+    expect((await call('DELETE', revoke, { merchant: false, headers: adminHeaders })).status).toBe(204);
+    expect(
+      (await call('DELETE', `${keys}/pk_ffffffffffff`, { merchant: false, headers: adminHeaders })).status,
+    ).toBe(404);
+  });
+
   it('the codec endpoint', async () => {
     const decoded = await call('POST', '/codec/decode', {
       merchant: false,

@@ -189,17 +189,18 @@ describe.each(LANGUAGES)('the checkout journey (%s)', (language) => {
     const srName = interpolate(m.card_ending, { brand: m.brand_visa, last4: '4242', expiry: '12/39' });
     await page.getByLabel(m.use_new_card, { exact: true }).check();
     expect(await page.locator('#new-card').isVisible()).toBe(true);
-    await page.getByLabel(srName).check();
+    await page.getByRole('radio', { name: srName }).check();
     await page.locator('#new-card').waitFor({ state: 'hidden' });
     const inputs = cardInputs(page);
     expect(await inputs.number.count()).toBe(0);
     expect(await inputs.cvv.count()).toBe(1);
     await expect(inputs.cvv.evaluate((el) => el.id)).resolves.toMatch(/^saved-cvv-/);
     await assertInputsLabelled(page);
-    // keyboard: the saved card, its CVV box, then Pay
-    expect(await tabToPayButton(page, page.getByLabel(srName))).toEqual([
+    // keyboard: the saved card, its CVV box, its Remove button, then Pay
+    expect(await tabToPayButton(page, page.getByRole('radio', { name: srName }))).toEqual([
       'input[name=source]',
       'saved-cvv-0',
+      'remove-card-0',
       'pay-button',
     ]);
     await inputs.cvv.pressSequentially('123');

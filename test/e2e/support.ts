@@ -10,6 +10,7 @@ import {
   chromium,
   type Browser,
   type BrowserContext,
+  type Frame,
   type Locator,
   type Page,
   type Request,
@@ -143,7 +144,7 @@ export async function assertNoHorizontalScroll(page: Page): Promise<void> {
 }
 
 /** `lang`/`dir` on <html> and, for Arabic, Arabic text on the page. */
-export async function assertLanguage(page: Page, language: Language): Promise<void> {
+export async function assertLanguage(page: Surface, language: Language): Promise<void> {
   const html = page.locator('html');
   expect(await html.getAttribute('lang')).toBe(language);
   expect(await html.getAttribute('dir')).toBe(language === 'ar' ? 'rtl' : 'ltr');
@@ -156,12 +157,15 @@ export async function assertLanguage(page: Page, language: Language): Promise<vo
   }
 }
 
+/** A checkout document: the hosted page, or the Web Checkout SDK's frame inside a merchant's page. */
+export type Surface = Page | Frame;
+
 export function msg(language: Language): Messages {
   return messagesFor(language);
 }
 
 /** The Pay button by its accessible name ("Pay 20.230 KWD" / "ادفع …"). */
-export function payButton(page: Page, language: Language): Locator {
+export function payButton(page: Surface, language: Language): Locator {
   const prefix = msg(language).pay_amount.split('{amount}')[0]!.trim();
   return page.getByRole('button', { name: new RegExp(`^${escapeRegExp(prefix)}`) });
 }
@@ -171,7 +175,7 @@ export function escapeRegExp(text: string): string {
 }
 
 /** The card form's inputs by their autocomplete tokens (what a browser's autofill uses too). */
-export function cardInputs(page: Page) {
+export function cardInputs(page: Surface) {
   return {
     name: page.locator('input[autocomplete="cc-name"]:visible'),
     number: page.locator('input[autocomplete="cc-number"]:visible'),
@@ -184,7 +188,7 @@ export function cardInputs(page: Page) {
  * Every visible form control has a label that `getByLabel` finds it by, and that label is not
  * empty. Returns the labels for the report.
  */
-export async function assertInputsLabelled(page: Page): Promise<string[]> {
+export async function assertInputsLabelled(page: Surface): Promise<string[]> {
   const inputs = page.locator('input:not([type="hidden"]):visible, select:visible, textarea:visible');
   const count = await inputs.count();
   expect(count).toBeGreaterThan(0);
@@ -223,20 +227,26 @@ export async function assertInputsLabelled(page: Page): Promise<string[]> {
 
 /**
  * Focuses `first` and presses Tab until the Pay button has focus; returns the ids (or names)
- * focused on the way. Fails if the button is not reached within `maxTabs`.
+ * focused on the way. Fails if the button is not reached within `maxTabs`. In a frame, the keys
+ * are pressed on its page.
  */
-export async function tabToPayButton(page: Page, first: Locator, maxTabs = 25): Promise<string[]> {
+export async function tabToPayButton(page: Surface, first: Locator, maxTabs = 25): Promise<string[]> {
+  const keyboard: Page = isPage(page) ? page : page.page();
   await first.focus();
   const visited: string[] = [await focusedId(page)];
   for (let i = 0; i < maxTabs; i++) {
     if (visited[visited.length - 1] === 'pay-button') return visited;
-    await page.keyboard.press('Tab');
+    await keyboard.keyboard.press('Tab');
     visited.push(await focusedId(page));
   }
   throw new Error(`Tab never reached the Pay button; focus went: ${visited.join(' → ')}`);
 }
 
-function focusedId(page: Page): Promise<string> {
+function isPage(surface: Surface): surface is Page {
+  return typeof (surface as Page).keyboard === 'object';
+}
+
+function focusedId(page: Surface): Promise<string> {
   return page.evaluate(() => {
     const el = document.activeElement as HTMLInputElement | null;
     if (!el || el === document.body) return '(body)';

@@ -340,6 +340,44 @@ describe('renderCheckoutPage', () => {
     });
   });
 
+  describe('a customer removing saved cards', () => {
+    const html = renderCheckoutPage(
+      view({
+        savedCards: [
+          card({ token: 'tok_free', isPreferred: true, deleteUrl: '/checkout/s/cards/tok_free' }),
+          card({
+            token: 'tok_held',
+            brand: 'mastercard',
+            last4: '0008',
+            lockedReason: 'Pays automatic payments.',
+          }),
+        ],
+      }),
+    );
+
+    it('offers "Remove" on a card that may be removed, named after the card for screen readers', () => {
+      expect(tag(html, 'remove-card-0')).toContain('data-delete-url="/checkout/s/cards/tok_free"');
+      expect(tag(html, 'remove-card-0')).toContain('aria-label="Remove Visa ending in 4242, expires 01/39"');
+      expect(html).not.toContain('id="remove-card-1"');
+      // the confirmation step: a dialog, keeping the card is one press away
+      expect(tag(html, 'remove-dialog')).toContain('aria-labelledby="remove-title"');
+      expect(html).toContain('>Keep card</button>');
+      expect(html).toContain('>Remove card</button>');
+    });
+
+    it('shows a card held by an auto-debit agreement as locked, with why, described on its radio', () => {
+      expect(html).toMatch(/value="tok_held"[^>]*aria-describedby="card-lock-1"/);
+      expect(tag(html, 'card-lock-1')).toBeDefined();
+      expect(html).toContain('<span class="badge badge--locked">Locked</span>');
+      expect(html).toContain('Pays automatic payments.');
+      expect(html).not.toMatch(/value="tok_free"[^>]*aria-describedby/);
+    });
+
+    it('has no dialog when no card can be removed', () => {
+      expect(renderCheckoutPage(view({ savedCards: [card({})] }))).not.toContain('remove-dialog');
+    });
+  });
+
   it('without saved cards there is no saved-card list and the card form is visible', () => {
     const html = renderCheckoutPage(view());
     expect(html).not.toContain('name="source"');

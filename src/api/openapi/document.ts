@@ -15,6 +15,7 @@ import {
   billingAddressSchema,
   createMerchantSchema,
   createPaymentSchema,
+  createPublicKeySchema,
   currencyCodeSchema,
   gatewayConfigSchema,
   attachmentUploadSchema,
@@ -59,6 +60,13 @@ import {
   webhookDeliveriesSchema,
   webhookPayloadSchema,
 } from './schemas';
+import {
+  newPublicKeySchema,
+  paymentWithSdkSetupSchema,
+  publicKeyViewSchema,
+  sdkIntegritySchema,
+  sdkSetupSchema,
+} from './sdk-schemas';
 
 type Json = Record<string, unknown>;
 export interface OpenApiDocument {
@@ -94,6 +102,7 @@ function componentSchemas(): Record<string, Json> {
   requests.add(newCardSchema, { id: 'NewCard' });
   requests.add(codecPayloadsSchema, { id: 'CodecPayloads' });
   requests.add(gatewayNotificationSchema, { id: 'GatewayNotification' });
+  requests.add(createPublicKeySchema, { id: 'CreatePublicKeyRequest' });
 
   const responses = z.registry<{ id: string }>();
   responses.add(currencyCodeSchema, { id: 'CurrencyCode' });
@@ -121,6 +130,11 @@ function componentSchemas(): Record<string, Json> {
   responses.add(fieldErrorsSchema, { id: 'FieldErrors' });
   responses.add(errorDetailSchema, { id: 'ErrorDetail' });
   responses.add(gatewayNotificationAckSchema, { id: 'GatewayNotificationAck' });
+  responses.add(publicKeyViewSchema, { id: 'PublicKey' });
+  responses.add(newPublicKeySchema, { id: 'NewPublicKey' });
+  responses.add(sdkIntegritySchema, { id: 'SdkIntegrity' });
+  responses.add(sdkSetupSchema, { id: 'CheckoutSDK' });
+  responses.add(paymentWithSdkSetupSchema, { id: 'PaymentWithSdkSetup' });
 
   const uri = (id: string): string => `${SCHEMA_REF}${id}`;
   const out: Record<string, Json> = {};
@@ -166,6 +180,8 @@ function describeRequests(schemas: Record<string, Json>): void {
       extra: 'Any JSON object, echoed back.',
       payment_instrument:
         'One-step merchant-initiated charge of a saved card: the response is then the charge result (WebhookPayload).',
+      include_sdk_setup_preload:
+        "true → the answer carries sdk_setup_preload_payload (Ottu's CheckoutSDK object) for Checkout.init({setupPreload}). Not stored.",
     },
   );
   describe(
@@ -217,6 +233,10 @@ function describeRequests(schemas: Record<string, Json>): void {
       charge:
         "The charge: id, status, the engine's idempotency key ({session_id}:attempt:{n}), decline_code, amount in minor units, currency.",
     },
+  );
+  describe(
+    'CreatePublicKeyRequest',
+    'The web origins (scheme://host[:port], https except for localhost / 127.0.0.1) that may embed the Web Checkout SDK frame with this key; 1 to 20.',
   );
 }
 
@@ -281,6 +301,170 @@ const customer = { tags: ['Customer'], security: [] };
 const ops = { tags: ['Operations'], security: [] };
 const gateway = { tags: ['Gateway'], security: [] };
 
+/** The Web Checkout SDK (CONTRACT §9): public keys, the script, the frame, customers' own cards. */
+function sdkPaths(): OpenApiDocument['paths'] {
+  const merchantIdParam = { name: 'merchant_id', in: 'path', required: true, schema: { type: 'string' } };
+  const script = (description: string): Json => ({
+    description,
+    headers: {
+      'Cache-Control': { schema: { type: 'string' } },
+      'Access-Control-Allow-Origin': { schema: { type: 'string', enum: ['*'] } },
+    },
+    content: { 'text/javascript': { schema: { type: 'string' } } },
+  });
+  return {
+    '/admin/v1/merchants/{merchant_id}/public-keys': {
+      post: {
+        ...admin,
+        operationId: 'createPublicKey',
+        summary: 'Issue a public key (Web Checkout SDK) with the origins that may embed the checkout',
+        description:
+          'CONTRACT §9. The key is shown once; only its hash is stored. It initialises the Web Checkout SDK for sessions of this merchant, framed by exactly these origins, and opens no REST endpoint.',
+        parameters: [merchantIdParam],
+        requestBody: jsonBody('CreatePublicKeyRequest'),
+        responses: {
+          '201': jsonResponse('The key (shown once) and its origins.', 'NewPublicKey'),
+          '400': fieldErrors(),
+          '401': problem('No or an invalid admin key.'),
+          '404': problem('No such merchant.'),
+          '415': MERCHANT_ERRORS['415'],
+          '429': MERCHANT_ERRORS['429'],
+        },
+      },
+      get: {
+        ...admin,
+        operationId: 'listPublicKeys',
+        summary: "A merchant's public keys (prefixes, origins, revocation), never their secret",
+        parameters: [merchantIdParam],
+        responses: {
+          '200': {
+            description: 'Oldest first, revoked ones included.',
+            content: { 'application/json': { schema: { type: 'array', items: ref('PublicKey') } } },
+          },
+          '401': problem('No or an invalid admin key.'),
+          '404': problem('No such merchant.'),
+          '429': MERCHANT_ERRORS['429'],
+        },
+      },
+    },
+    '/admin/v1/merchants/{merchant_id}/public-keys/{key_prefix}': {
+      delete: {
+        ...admin,
+        operationId: 'revokePublicKey',
+        summary: 'Revoke a public key',
+        description:
+          'Its frames stop rendering at once (a frame already open keeps its page until reloaded).',
+        parameters: [
+          merchantIdParam,
+          {
+            name: 'key_prefix',
+            in: 'path',
+            required: true,
+            schema: { type: 'string', pattern: '^pk_[0-9a-f]{12}$' },
+          },
+        ],
+        responses: {
+          '204': { description: 'Revoked (also when it already was).' },
+          '401': problem('No or an invalid admin key.'),
+          '404': problem('No such merchant, or no key of it with this prefix.'),
+          '429': MERCHANT_ERRORS['429'],
+        },
+      },
+    },
+    '/checkout/v3/checkout.min.js': {
+      get: {
+        ...customer,
+        operationId: 'sdkScript',
+        summary: "The Web Checkout SDK (Ottu's interface), at its stable URL",
+        description:
+          'Checkout.init({selector, merchant_id, session_id, apiKey, lang, formsOfPayment, displayMode, theme, setupPreload}), Checkout.reload(), Checkout.showPopup(); callbacks named by data-success, data-error, data-cancel, data-beforepayment on the script tag. Cached 5 minutes; pin the immutable URL of integrity.json with `integrity` instead.',
+        responses: { '200': script('The SDK, minified.') },
+      },
+    },
+    '/checkout/v3/checkout.{hash}.min.js': {
+      get: {
+        ...customer,
+        operationId: 'sdkScriptPinned',
+        summary: 'The Web Checkout SDK at an immutable URL (for subresource integrity)',
+        parameters: [{ name: 'hash', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: {
+          '200': script('The SDK; cached for a year (immutable).'),
+          '404': problem('Not the current version: read integrity.json.'),
+        },
+      },
+    },
+    '/checkout/v3/integrity.json': {
+      get: {
+        ...customer,
+        operationId: 'sdkIntegrity',
+        summary: "The SDK's immutable URL and its integrity hash",
+        responses: { '200': jsonResponse('Where the current SDK is and its sha384.', 'SdkIntegrity') },
+      },
+    },
+    '/checkout/v3/frame/{session_id}': {
+      get: {
+        ...customer,
+        operationId: 'sdkFrame',
+        summary: 'The payment form the SDK embeds (HTML)',
+        description:
+          "Rendered only for a session of the public key's merchant and a parent origin the key allows; its CSP frame-ancestors lists exactly the key's origins. `return=1` (back from 3-D Secure) allows the merchant's active keys' origins.",
+        parameters: [
+          sessionIdParam,
+          { name: 'pk', in: 'query', required: false, schema: { type: 'string' } },
+          { name: 'origin', in: 'query', required: false, schema: { type: 'string' } },
+          { name: 'lang', in: 'query', required: false, schema: { type: 'string', enum: ['en', 'ar'] } },
+          { name: 'fop', in: 'query', required: false, schema: { type: 'string' } },
+          {
+            name: 'display',
+            in: 'query',
+            required: false,
+            schema: { type: 'string', enum: ['column', 'grid'] },
+          },
+          { name: 'return', in: 'query', required: false, schema: { type: 'string', enum: ['1'] } },
+        ],
+        responses: {
+          '200': html('The payment frame.'),
+          '403': html('Not for this key, origin or merchant: framable by nobody.'),
+          '404': html('No such payment.'),
+        },
+      },
+    },
+    '/checkout/{session_id}/sdk-setup': {
+      get: {
+        ...customer,
+        operationId: 'sdkSetup',
+        summary: "The session's setup object (Ottu's CheckoutSDK), when the SDK was given no preload",
+        parameters: [sessionIdParam],
+        responses: {
+          '200': jsonResponse('The setup object.', 'CheckoutSDK'),
+          '404': problem('No such payment.'),
+        },
+      },
+    },
+    '/checkout/{session_id}/cards/{token}': {
+      delete: {
+        ...customer,
+        operationId: 'removeSavedCard',
+        summary: "The session's customer removes one of their saved cards",
+        description:
+          'Requires the page\'s `X-CSRF-Token`. Afterwards the card is neither listed nor charged; with a webhook_url the merchant gets a signed webhook (operation "card_deleted"). A card paying an active auto-debit agreement is refused (409).',
+        parameters: [
+          sessionIdParam,
+          { name: 'token', in: 'path', required: true, schema: { type: 'string' } },
+          { name: 'X-CSRF-Token', in: 'header', required: true, schema: { type: 'string' } },
+        ],
+        responses: {
+          '204': { description: 'Removed.' },
+          '403': problem('The CSRF token is missing or does not match.'),
+          '404': problem("No such payment, or no such card of the session's customer."),
+          '409': problem('The card pays an active auto-debit agreement, or the session is closed.'),
+          '429': problem('Too many requests.'),
+        },
+      },
+    },
+  };
+}
+
 function paths(): OpenApiDocument['paths'] {
   const codec = (operation: 'encode' | 'decode'): Record<string, Json> => ({
     post: {
@@ -322,7 +506,9 @@ function paths(): OpenApiDocument['paths'] {
             description: 'Created (or, with payment_instrument, charged).',
             headers: REPLAYED,
             content: {
-              'application/json': { schema: { oneOf: [ref('Payment'), ref('WebhookPayload')] } },
+              'application/json': {
+                schema: { oneOf: [ref('Payment'), ref('PaymentWithSdkSetup'), ref('WebhookPayload')] },
+              },
             },
           },
           '400': AGREEMENT_REFUSED,
@@ -674,6 +860,7 @@ function paths(): OpenApiDocument['paths'] {
         },
       },
     },
+    ...sdkPaths(),
     '/codec/decode': codec('decode'),
     '/codec/encode': codec('encode'),
     '/healthz': {

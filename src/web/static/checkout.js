@@ -357,18 +357,22 @@
   var SUCCESS_REDIRECT_DELAY_MS = 2000;
   var REQUEST_TIMEOUT_MS = 120000;
 
-  function init() {
-    var root = document.getElementById('checkout');
-    var dataEl = document.getElementById('checkout-data');
-    var form = document.getElementById('pay-form');
-    if (!root || !dataEl || !form) return;
-
-    var data;
-    try {
-      data = JSON.parse(dataEl.textContent || '{}');
-    } catch (_e) {
-      return;
-    }
+  /**
+   * Wires the payment form in `root`. The hosted page mounts itself (below); the SDK frame
+   * (sdk-frame.js) mounts once it has rendered the session, with `hooks`:
+   *   beforePay(summary) → Promise<boolean>: false stops the payment (the merchant's beforePayment);
+   *     `summary` describes the card without its number or CVV
+   *   onResult(action, context): after every answer to a submit (see classifyResponse)
+   *   onChallenge(url): 3-D Secure; the default navigates this window to the gateway's page
+   *   onCardRemoved(card): after the customer removed a saved card
+   *   followRedirect: false → a success does not send this window to the merchant's redirect_url
+   */
+  function mount(options) {
+    var root = options.root;
+    var data = options.data || {};
+    var form = options.form;
+    var hooks = options.hooks || {};
+    if (!root || !form) return;
     var messages = data.messages || {};
     var cards = data.cards || { brands: [], unknownCvvLength: 3 };
     function t(key, vars) {
@@ -680,8 +684,13 @@
       return t(map[state] || fallback);
     }
 
-    function handle(status, body) {
+    function handle(status, body, context) {
       var action = classifyResponse(status, body);
+      handleAction(action);
+      if (hooks.onResult) hooks.onResult(action, context);
+    }
+
+    function handleAction(action) {
       switch (action.kind) {
         case 'success': {
           wipeCardData(true);
@@ -694,7 +703,7 @@
             b.reference_number,
             action.redirectUrl ? t('redirecting', { merchant: data.merchantName || '' }) : null,
           );
-          if (action.redirectUrl) {
+          if (action.redirectUrl && hooks.followRedirect !== false) {
             var url = action.redirectUrl;
             setTimeout(function () {
               window.location.assign(url);
@@ -705,7 +714,8 @@
         case 'redirect':
           wipeCardData(false);
           setStatus(t('redirect_3ds'), 'info');
-          window.location.assign(action.url);
+          if (hooks.onChallenge) hooks.onChallenge(action.url);
+          else window.location.assign(action.url);
           return; // keep the button disabled while the browser navigates
         case 'pending':
           wipeCardData(true);
@@ -771,7 +781,46 @@
       setStatus('', null);
       setBusy(true);
       setStatus(t('processing'), 'info');
+      var context = { method: payload.payment_method, card: cardSummary(payload) };
+      var proceed = hooks.beforePay ? hooks.beforePay(context) : Promise.resolve(true);
+      Promise.resolve(proceed)
+        .catch(function () {
+          return false;
+        })
+        .then(function (ok) {
+          if (ok) return send(payload, context);
+          payload = null;
+          setBusy(false);
+          setStatus('', null);
+        });
+    });
 
+    /** What a merchant may know of the card being paid with: never its number or CVV. */
+    function cardSummary(payload) {
+      if (payload.payment_method === 'card') {
+        var digits = payload.card.number;
+        var rule = ruleFor(digits, cards.brands);
+        return {
+          number: digits.slice(0, 6) + new Array(digits.length - 9).join('X') + digits.slice(-4),
+          expiry_month: payload.card.expiry_month,
+          expiry_year: payload.card.expiry_year,
+          brand: rule ? rule.brand.toUpperCase() : 'UNKNOWN',
+          scheme: rule ? t('brand_' + rule.brand) : '',
+        };
+      }
+      var source = selectedSource();
+      var row = source ? source.closest('.choice--card') : null;
+      var digitsEl = row ? row.querySelector('.card-digits') : null;
+      var brand = source ? source.getAttribute('data-brand') || 'unknown' : 'unknown';
+      return {
+        number: digitsEl ? digitsEl.textContent : '',
+        brand: brand.toUpperCase(),
+        scheme: messages['brand_' + brand] || '',
+        token: payload.token,
+      };
+    }
+
+    function send(payload, context) {
       var controller = typeof AbortController !== 'undefined' ? new AbortController() : null;
       var timer = controller
         ? setTimeout(function () {
@@ -801,22 +850,146 @@
             })
             .then(function (json) {
               if (timer) clearTimeout(timer);
-              handle(res.status, json);
+              handle(res.status, json, context);
             });
         })
         .catch(function () {
           if (timer) clearTimeout(timer);
           setBusy(false);
           setStatus(t('network_error'), 'error');
+          if (hooks.onResult) hooks.onResult({ kind: 'network' }, context);
         });
+    }
+
+    // --- removing a saved card ------------------------------------------------------------------
+
+    var removeDialog = byId('remove-dialog');
+    var removal = null;
+
+    function cardName(row) {
+      var name = row.querySelector('.choice__text .visually-hidden');
+      return name ? name.textContent : '';
+    }
+
+    form.addEventListener('click', function (ev) {
+      var button = ev.target && ev.target.closest ? ev.target.closest('.card-delete') : null;
+      if (!button || inFlight) return;
+      var row = button.closest('.choice--card');
+      if (!row) return;
+      removal = { row: row, button: button };
+      if (!removeDialog || typeof removeDialog.showModal !== 'function') {
+        if (window.confirm(t('remove_message', { card: cardName(row) }))) removeCard(removal);
+        return;
+      }
+      byId('remove-message').textContent = t('remove_message', { card: cardName(row) });
+      removeDialog.returnValue = '';
+      removeDialog.showModal();
+      byId('remove-keep').focus(); // keeping the card is the safe default
     });
+
+    if (removeDialog) {
+      byId('remove-confirm').addEventListener('click', function () {
+        removeDialog.close('remove');
+      });
+      byId('remove-keep').addEventListener('click', function () {
+        removeDialog.close('keep');
+      });
+      removeDialog.addEventListener('close', function () {
+        var chosen = removal;
+        if (!chosen) return;
+        if (removeDialog.returnValue === 'remove') removeCard(chosen);
+        else chosen.button.focus();
+      });
+    }
+
+    function removeCard(chosen) {
+      var button = chosen.button;
+      button.disabled = true;
+      setStatus('', null);
+      fetch(button.getAttribute('data-delete-url'), {
+        method: 'DELETE',
+        headers: { Accept: 'application/json', 'X-CSRF-Token': data.csrfToken },
+        credentials: 'same-origin',
+        cache: 'no-store',
+      })
+        .then(function (res) {
+          if (res.status === 204) return removed(chosen.row);
+          return res
+            .json()
+            .catch(function () {
+              return null;
+            })
+            .then(function (body) {
+              button.disabled = false;
+              setStatus(
+                (body && typeof body.detail === 'string' && body.detail) || t('server_error'),
+                'error',
+              );
+              button.focus();
+            });
+        })
+        .catch(function () {
+          button.disabled = false;
+          setStatus(t('network_error'), 'error');
+          button.focus();
+        })
+        .then(function () {
+          removal = null;
+        });
+    }
+
+    function removed(row) {
+      var radio = row.querySelector('input[name="source"]');
+      var digits = row.querySelector('.card-digits');
+      var card = {
+        token: radio ? radio.value : '',
+        brand: radio ? radio.getAttribute('data-brand') : '',
+        number: digits ? digits.textContent : '',
+      };
+      var wasChecked = Boolean(radio && radio.checked);
+      row.remove();
+      var left = form.querySelectorAll('.choice--card');
+      var focusTarget = null;
+      if (!left.length) {
+        var list = byId('saved-cards');
+        if (list) list.remove();
+        focusTarget = inputs.name;
+      } else if (wasChecked) {
+        var next =
+          form.querySelector('.choice--card input[name="source"]:not(:disabled)') || byId('source-new');
+        if (next) next.checked = true;
+      }
+      syncSource();
+      if (!focusTarget) focusTarget = form.querySelector('input[name="source"]:checked');
+      setStatus(t('card_removed'), 'info');
+      if (focusTarget) focusTarget.focus();
+      if (hooks.onCardRemoved) hooks.onCardRemoved(card);
+    }
 
     syncSaveCheckbox();
     syncSource();
     if (inputs.number) updateBrand();
     payButton.disabled = false;
     root.classList.add('is-ready');
+    return { setStatus: setStatus };
   }
+
+  /** The hosted page mounts itself; the SDK frame (data-mount="manual") mounts once it has rendered. */
+  function init() {
+    var root = document.getElementById('checkout');
+    var dataEl = document.getElementById('checkout-data');
+    var form = document.getElementById('pay-form');
+    if (!root || !dataEl || !form || root.getAttribute('data-mount') === 'manual') return;
+    var data;
+    try {
+      data = JSON.parse(dataEl.textContent || '{}');
+    } catch (_e) {
+      return;
+    }
+    mount({ root: root, data: data, form: form });
+  }
+
+  window.TokenpayCheckout = { mount: mount, helpers: helpers };
 
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init);
   else init();
