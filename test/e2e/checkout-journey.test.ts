@@ -242,8 +242,8 @@ describe.each(LANGUAGES)('the checkout journey (%s)', (language) => {
     ];
     for (const row of rows) {
       const label = interpolate(m.card_ending, { brand: row.brand, last4: row.last4, expiry: '12/39' });
-      await page.getByLabel(label).check();
-      const radio = page.getByLabel(label);
+      await page.getByRole('radio', { name: label }).check();
+      const radio = page.getByRole('radio', { name: label });
       const index = await radio.getAttribute('data-cvv-index');
       const cvvBox = page.locator(`#saved-cvv-${index}`);
       await cvvBox.waitFor({ state: 'visible' });
@@ -255,7 +255,7 @@ describe.each(LANGUAGES)('the checkout journey (%s)', (language) => {
 
     // the Amex (selected last) with its 4-digit CVV
     const amexLabel = interpolate(m.card_ending, { brand: m.brand_amex, last4: '0005', expiry: '12/39' });
-    const amexIndex = await page.getByLabel(amexLabel).getAttribute('data-cvv-index');
+    const amexIndex = await page.getByRole('radio', { name: amexLabel }).getAttribute('data-cvv-index');
     const amexCvv = page.locator(`#saved-cvv-${amexIndex}`);
     await amexCvv.pressSequentially('12345'); // a fifth digit does not fit
     expect(await amexCvv.inputValue()).toBe('1234');
