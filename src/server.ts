@@ -12,6 +12,8 @@ import { setServiceLabel } from './metrics/registry';
 import { connectMongo, createStore, ensureIndexes } from './store';
 import { watchMongo } from './store/mongo-watchdog';
 import { seedDemoMerchant } from './store/seed';
+import { temporalConnectionOptions } from './temporal/connection';
+import { ensureTemporalSetup } from './temporal/setup';
 
 export interface ApiHandle {
   server: Server;
@@ -33,7 +35,14 @@ export async function startApi(
   await ensureIndexes(mongo.db);
   const store = createStore(mongo.db);
   if (config.seedDemo) await seedDemoMerchant(store, config.demo);
-  const connection = await Connection.connect({ address: config.temporal.address });
+  const connection = await Connection.connect(temporalConnectionOptions(config.temporal));
+  if (config.temporal.setup) {
+    await ensureTemporalSetup(connection, {
+      namespace: config.temporal.namespace,
+      retentionDays: config.temporal.retentionDays,
+      log: (message, fields) => logger.info(fields ?? {}, message),
+    });
+  }
   const temporal = new Client({
     connection,
     namespace: config.temporal.namespace,

@@ -15,6 +15,8 @@ import { setServiceLabel } from './metrics/registry';
 import { startMetricsServer, type MetricsServer } from './metrics/server';
 import { connectMongo, createStore, ensureIndexes } from './store';
 import { watchMongo } from './store/mongo-watchdog';
+import { temporalConnectionOptions } from './temporal/connection';
+import { ensureTemporalSetup } from './temporal/setup';
 
 export interface WorkerHandle {
   worker: Worker;
@@ -71,7 +73,13 @@ export async function startWorker(
   const mongo = await connectMongo(config.mongoUri);
   const watch = options.onMongoStuck ? watchMongo(mongo, config.mongoUri, options.onMongoStuck) : undefined;
   await ensureIndexes(mongo.db);
-  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
+  if (config.temporal.setup) {
+    await ensureTemporalSetup(connection, {
+      namespace: config.temporal.namespace,
+      retentionDays: config.temporal.retentionDays,
+    });
+  }
   const gateway = new HttpGateway({ baseUrl: config.gateway.url, timeoutMs: config.gateway.timeoutMs });
   const worker = await Worker.create({
     connection,
@@ -79,7 +87,7 @@ export async function startWorker(
     taskQueue: config.temporal.taskQueue,
     dataConverter: createDataConverter(config.codec.keys),
     ...workflowSource(config.workflowBundle),
-    activities: createActivities({ store: createStore(mongo.db), gateway }),
+    activities: createActivities({ store: createStore(mongo.db), gateway, targets: config.targets }),
   });
   const run = worker.run().finally(async () => {
     watch?.stop();

@@ -4,6 +4,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Client } from '@temporalio/client';
 
 import type { AppConfig } from '../config';
+import { assertAllowedTargets } from './outbound-targets';
 import { DEFAULT_EXPIRATION, parseExpirationTime } from '../domain/duration';
 import type { GatewayConfig } from '../domain/gateway-config';
 import { MoneyFormatError, normalizeAmount, parseMinorUnits, type CurrencyCode } from '../domain/money';
@@ -51,6 +52,8 @@ export async function createPayment(
   body: CreatePaymentRequest,
   idempotencyKey?: string,
 ): Promise<PaymentRecord> {
+  // production: no webhook or redirect into a private network (checked again at each delivery)
+  await assertAllowedTargets(body, deps.config.targets);
   const currency = body.currency_code as CurrencyCode;
   const errors: FieldErrors = {};
   let amount = '';

@@ -9,6 +9,7 @@ import { IdempotencyKeys } from './idempotency-keys';
 import { MerchantsRepository } from './merchants';
 import { collections } from './mongo';
 import { PaymentsRepository } from './payments';
+import { RateLimitTickets } from './rate-limits';
 import { WebhookDeliveryLog } from './webhook-deliveries';
 
 export interface Store {
@@ -17,6 +18,8 @@ export interface Store {
   merchants: MerchantsRepository;
   idempotencyKeys: IdempotencyKeys;
   webhookDeliveries: WebhookDeliveryLog;
+  /** rate-limit counters shared by every API instance */
+  rateLimits: RateLimitTickets;
   /** true when the database answers (readiness) */
   ping(): Promise<boolean>;
 }
@@ -29,6 +32,7 @@ export function createStore(db: Db): Store {
     merchants: new MerchantsRepository(c.merchants, c.gatewayConfigs),
     idempotencyKeys: new IdempotencyKeys(c.idempotency),
     webhookDeliveries: new WebhookDeliveryLog(c.webhookDeliveries),
+    rateLimits: new RateLimitTickets(c.rateLimits),
     ping: async () => (await db.command({ ping: 1 })).ok === 1,
   };
 }

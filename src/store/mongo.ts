@@ -8,6 +8,7 @@ import { MongoClient, type Collection, type Db } from 'mongodb';
 import type { CardBrand } from '../domain/card';
 import type { GatewayConfig } from '../domain/gateway-config';
 import type { PaymentRecord } from '../domain/payment';
+import type { RateLimitTicketDoc } from './rate-limits';
 import { WEBHOOK_DELIVERIES_COLLECTION, type DeliveryAttemptDoc } from './webhook-deliveries';
 
 export interface MerchantDoc {
@@ -33,7 +34,10 @@ export interface SavedCardDoc {
   pg_code: string;
   /** the gateway's card-on-file reference */
   gateway_ref: string;
+  /** keyed fingerprint of the card (secrets/fingerprint), under the master key below */
   fingerprint: string;
+  /** id of the fingerprint master key; absent on cards saved before key ids (the legacy key) */
+  fingerprint_key_id?: string;
   brand: CardBrand;
   bin: string;
   last4: string;
@@ -77,6 +81,7 @@ export interface Collections {
   wallets: Collection<WalletDoc>;
   idempotency: Collection<IdempotencyDoc>;
   webhookDeliveries: Collection<DeliveryAttemptDoc>;
+  rateLimits: Collection<RateLimitTicketDoc>;
 }
 
 export function collections(db: Db): Collections {
@@ -88,6 +93,7 @@ export function collections(db: Db): Collections {
     wallets: db.collection<WalletDoc>('wallets'),
     idempotency: db.collection<IdempotencyDoc>('idempotency_keys'),
     webhookDeliveries: db.collection<DeliveryAttemptDoc>(WEBHOOK_DELIVERIES_COLLECTION),
+    rateLimits: db.collection<RateLimitTicketDoc>('rate_limits'),
   };
 }
 
@@ -107,6 +113,8 @@ export async function ensureIndexes(db: Db): Promise<void> {
       { merchant_id: 1, session_id: 1, at: 1 },
       { name: 'merchant_session_at' },
     ),
+    // not a TTL index (FerretDB has none): expired windows are swept by the API
+    c.rateLimits.createIndex({ expires_at: 1 }, { name: 'expires_at' }),
   ]);
 }
 
