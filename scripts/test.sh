@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: build, type-check, lint, format, compose file, then Jest on real
 # services (Temporal dev server + FerretDB, installed into ~/.cache/tokenpay on first use).
-# Then the chaos run's short profile. Ends with one plain line "N passed, N failed" counting Jest
+# Then the chaos run's short profile, on the single-process stack and on the cluster. Ends with one plain line "N passed, N failed" counting Jest
 # tests plus the static checks and the chaos run.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -33,7 +33,7 @@ compose_config() {
 }
 
 check "build" npm run build --silent
-check "install service binaries" node dist/dev/install.js
+check "install service binaries" node dist/dev/install.js --cluster
 check "typecheck (tsc --noEmit)" npx tsc --noEmit
 check "eslint" npx eslint .
 check "prettier" npx prettier --check .
@@ -54,6 +54,9 @@ if [ "$jest_status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
 # Only for the whole suite: `npm test -- <jest args>` runs just those Jest tests.
 if [ "$#" -eq 0 ]; then
   check "chaos (short profile)" npm run chaos --silent
+  # The same mix on the production shape (npm run cluster): Temporal server on PostgreSQL, two
+  # API instances behind a proxy, two workers; ~1.5 min once the server binary is cached.
+  check "chaos (short profile, cluster)" npm run chaos --silent -- --cluster
 fi
 
 echo "${passed} passed, ${failed} failed"

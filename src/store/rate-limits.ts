@@ -47,6 +47,6 @@ export class RateLimitTickets {
 
   /** Removes the tickets of windows that ended before `now`. */
   async removeExpired(now: Date): Promise<number> {
-    return (await this.tickets.deleteMany({ expires_at: { $lt: now } })).deletedCount;
+    return (await this.tickets.deleteMany({ expires_at: { $lte: now } })).deletedCount;
   }
 }

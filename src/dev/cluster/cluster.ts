@@ -31,8 +31,22 @@ import {
 } from './temporal-server';
 import { startTemporalUi, type TemporalUi } from './temporal-ui';
 
-/** Repository root (this file runs as dist/dev/cluster/cluster.js or from src/ under ts). */
-const ROOT = path.resolve(__dirname, '..', '..', '..');
+/** The repository root: the nearest directory above with tokenpay's package.json (dist/, dist-chaos/ or src/). */
+function repositoryRoot(from: string): string {
+  for (let dir = from; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    try {
+      if (
+        (JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string }).name ===
+        'tokenpay'
+      )
+        return dir;
+    } catch {
+      /* not here */
+    }
+  }
+  throw new Error(`tokenpay's package.json not found above ${from}`);
+}
+const ROOT = repositoryRoot(__dirname);
 const DIST = path.join(ROOT, 'dist');
 
 /** The addresses people and clients use (the contract's defaults in `npm run cluster`). */
@@ -282,8 +296,9 @@ export class Cluster {
       MONGODB_URI: this.mongoUri,
       GATEWAY_URL: this.simulatorUrl,
       TOKENPAY_SEED_DEMO: '1',
-      // the proxies run on this host: the client's address is the hop before them
-      TOKENPAY_TRUST_PROXY: 'loopback',
+      // exactly one proxy in front: the client is the address it saw (what a client writes
+      // into X-Forwarded-For itself is ignored)
+      TOKENPAY_TRUST_PROXY: '1',
       TOKENPAY_RATE_LIMIT_STORE: 'mongodb',
       TOKENPAY_CODEC_ORIGINS: this.uiUrl,
       TOKENPAY_WORKFLOW_BUNDLE: bundlePath,
