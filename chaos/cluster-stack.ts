@@ -9,9 +9,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-import { Cluster } from '../src/dev/cluster/cluster';
+import { Cluster, freeClusterPorts } from '../src/dev/cluster/cluster';
 import { loadClusterSecrets } from '../src/dev/cluster/secrets';
-import { freePort } from '../src/dev/process';
 import { sleep } from './log';
 import type { Keys, Stack } from './stack';
 
@@ -41,14 +40,7 @@ export class ClusterChaosStack implements Stack {
     const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tokenpay-chaos-cluster-'));
     // generated like `npm run cluster` generates them (the environment's are not used here)
     const secrets = loadClusterSecrets(path.join(workDir, 'secrets.env'), {}).values;
-    const ports = {
-      api: await freePort(),
-      ui: await freePort(),
-      temporal: await freePort(),
-      mongo: await freePort(),
-      simulator: await freePort(),
-      postgres: await freePort(),
-    };
+    const ports = await freeClusterPorts();
     const cluster = await Cluster.create({
       dataDir: workDir,
       ports,

@@ -4,6 +4,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Client } from '@temporalio/client';
 
 import type { AppConfig } from '../config';
+import type { Logger } from '../logger';
 import { assertAllowedTargets } from './outbound-targets';
 import { DEFAULT_EXPIRATION, parseExpirationTime } from '../domain/duration';
 import type { GatewayConfig } from '../domain/gateway-config';
@@ -44,6 +45,8 @@ export interface PaymentDeps {
   config: AppConfig;
   store: Store;
   temporal: Client;
+  /** where a failed start is explained (the API's logger) */
+  logger?: Pick<Logger, 'warn'>;
 }
 
 export async function createPayment(
@@ -124,6 +127,7 @@ export async function createPayment(
   } catch (error) {
     if (error instanceof WorkflowExecutionAlreadyStartedError) return stored;
     if (!idempotencyKey) await deps.store.payments.remove(sessionId).catch(() => undefined);
+    deps.logger?.warn({ err: error, session_id: sessionId }, 'the checkout workflow could not be started');
     throw detail(503, 'The payment engine is unavailable. Retry with the same Idempotency-Key.', {
       cause: (error as Error).name,
     });

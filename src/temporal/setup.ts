@@ -91,7 +91,17 @@ export async function ensureTemporalSetup(services: TemporalServices, options: S
           `search attributes exist with another type in namespace ${namespace}: ${wrongType.map(([n]) => n).join(', ')}`,
         );
       }
-      if (missing.length === 0) return;
+      if (missing.length === 0) {
+        // Registered is not yet usable: each frontend caches the namespace's attributes and
+        // refuses to start a workflow that carries one it does not know yet. A query naming every
+        // attribute passes the same validation: wait for it.
+        await services.workflowService.listWorkflowExecutions({
+          namespace,
+          pageSize: 1,
+          query: [...wanted.keys()].map((name) => `${name} IS NOT NULL`).join(' OR '),
+        });
+        return;
+      }
       await services.operatorService.addSearchAttributes({
         namespace,
         searchAttributes: Object.fromEntries(missing),
@@ -100,7 +110,8 @@ export async function ensureTemporalSetup(services: TemporalServices, options: S
     } catch (error) {
       if ((error as Error).message?.startsWith('search attributes exist with another type')) throw error;
       // ALREADY_EXISTS (another process won), NOT_FOUND (a new namespace not yet in every
-      // frontend's cache), UNAVAILABLE: look again shortly
+      // frontend's cache), INVALID_ARGUMENT (attributes not yet in its cache), UNAVAILABLE: look
+      // again shortly
       if (Date.now() > deadline) {
         throw new Error(
           `Temporal setup of namespace ${namespace} did not complete: ${(error as Error).message}. ` +

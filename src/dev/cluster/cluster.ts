@@ -12,14 +12,7 @@ import path from 'node:path';
 
 import { FAILURE_CONVERTER_PATH } from '../../codec/data-converter';
 import { ensureTemporalServerBinaries, ensureTemporalUiServerBinary, type Log } from '../binaries';
-import {
-  freePort,
-  freePortBelow,
-  portIsFree,
-  spawnService,
-  waitForPort,
-  type ServiceProcess,
-} from '../process';
+import { freePortBelow, portIsFree, spawnService, waitForPort, type ServiceProcess } from '../process';
 import { startFerretDb, type FerretDbServer } from '../services';
 import { bundleWorkflows } from '../workflow-bundle';
 import { startPostgres, type PostgresServer } from './postgres';
@@ -62,6 +55,31 @@ export interface ClusterPorts {
   /** the gateway simulator */
   simulator: number;
   postgres: number;
+}
+
+/**
+ * A free port to listen on, below the kernel's ephemeral range (32768-60999): a port picked there
+ * can be taken as the source port of some outgoing connection before the service binds it (and
+ * Temporal stores membership ports in a smallint anyway).
+ */
+export const listenPort = (): Promise<number> => freePortBelow(32_768);
+
+/** Free ports for every public address (tests and the chaos run). */
+export async function freeClusterPorts(): Promise<ClusterPorts> {
+  const ports: number[] = [];
+  while (ports.length < 6) {
+    const port = await listenPort();
+    if (!ports.includes(port)) ports.push(port);
+  }
+  const [api, ui, temporal, mongo, simulator, postgres] = ports as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  return { api, ui, temporal, mongo, simulator, postgres };
 }
 
 export const DEFAULT_CLUSTER_PORTS: ClusterPorts = {
@@ -175,9 +193,9 @@ export class Cluster {
       );
     }
     const taken = new Set(Object.values(options.ports));
-    const free = async (below?: number): Promise<number> => {
+    const free = async (): Promise<number> => {
       for (;;) {
-        const port = below ? await freePortBelow(below) : await freePort();
+        const port = await listenPort();
         if (!taken.has(port)) {
           taken.add(port);
           return port;
@@ -194,13 +212,13 @@ export class Cluster {
       uiServer: await free(),
       temporal: {
         frontendHttp: await free(),
-        frontendMembership: await free(32_768),
+        frontendMembership: await free(),
         history: await free(),
-        historyMembership: await free(32_768),
+        historyMembership: await free(),
         matching: await free(),
-        matchingMembership: await free(32_768),
+        matchingMembership: await free(),
         worker: await free(),
-        workerMembership: await free(32_768),
+        workerMembership: await free(),
         metrics: await free(),
       },
       workerMetrics,
@@ -279,7 +297,29 @@ export class Cluster {
       PROXY_BASIC_AUTH: options.secrets.TOKENPAY_CODEC_CREDENTIALS ?? '',
     });
     await waitForPort('127.0.0.1', options.ports.api, 30_000);
-    await this.waitReady(120_000);
+    // every instance, not just the one the load balancer happens to ask
+    await Promise.all(this.internal.apis.map((_, i) => this.waitReady(120_000, this.apiInstanceUrl(i + 1))));
+    await Promise.all(
+      this.internal.workerMetrics.map((_, i) =>
+        this.waitForLog(`worker-${i + 1}`, 'worker started', 120_000),
+      ),
+    );
+    await this.waitReady(30_000);
+  }
+
+  private async waitForLog(name: string, needle: string, timeoutMs: number): Promise<void> {
+    const file = path.join(this.logDir, `${name}.log`);
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        if (fs.readFileSync(file, 'utf8').includes(needle)) return;
+      } catch {
+        /* not written yet */
+      }
+      if (Date.now() > deadline)
+        throw new Error(`${name} did not log "${needle}" within ${timeoutMs} ms (${file})`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
   }
 
   /** The environment of the API and worker processes: production, behind the proxy. */

@@ -9,8 +9,7 @@
  */
 import path from 'node:path';
 
-import { freePort } from '../process';
-import { startCluster, DEFAULT_CLUSTER_PORTS, type Cluster, type ClusterPorts } from './cluster';
+import { listenPort, startCluster, DEFAULT_CLUSTER_PORTS, type Cluster, type ClusterPorts } from './cluster';
 import { loadClusterSecrets } from './secrets';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -28,7 +27,7 @@ const PORT_VARIABLES: Record<keyof ClusterPorts, string> = {
 async function ports(env: NodeJS.ProcessEnv): Promise<ClusterPorts> {
   const chosen = { ...DEFAULT_CLUSTER_PORTS };
   for (const [name, variable] of Object.entries(PORT_VARIABLES) as Array<[keyof ClusterPorts, string]>) {
-    if (env.TOKENPAY_CLUSTER_PORTS === 'free') chosen[name] = await freePort();
+    if (env.TOKENPAY_CLUSTER_PORTS === 'free') chosen[name] = await listenPort();
     const given = env[variable];
     if (given) {
       const port = Number(given);
