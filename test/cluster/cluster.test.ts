@@ -15,6 +15,7 @@
  */
 import fs from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
@@ -259,14 +260,35 @@ describe('the operator in the Temporal UI', () => {
   });
 });
 
-it('with one API instance killed, the proxy sends every request to the other', async () => {
+it('with one API instance down, the proxy sends every request to the other', async () => {
   const victim = cluster.node.get('api-1')!;
-  const pid = victim.pid!;
-  process.kill(pid, 'SIGKILL');
-  const statuses: number[] = [];
-  for (let i = 0; i < 10; i++)
-    statuses.push((await createPayment(`failover-${i}-${Date.now()}`, 'failover')).status);
-  expect(statuses).toEqual(Array(10).fill(201));
+  process.kill(victim.pid!, 'SIGKILL');
+  // (a request already on its way to the killed process is answered 502 and retried by its client
+  // with its Idempotency-Key: the chaos run covers that; here the instance is simply gone)
+  const port = Number(new URL(cluster.apiInstanceUrl(1)).port);
+  await until(async () => !(await accepts(port)), 5_000);
+  const replies: Reply[] = [];
+  for (let i = 0; i < 10; i++) replies.push(await createPayment(`failover-${i}-${Date.now()}`, 'failover'));
+  expect(replies.map((r) => r.status)).toEqual(Array(10).fill(201));
   await cluster.waitReady(60_000, cluster.apiInstanceUrl(1)); // and the supervisor brought it back
   expect(victim.restarts).toBeGreaterThanOrEqual(1);
 });
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+async function until(probe: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
