@@ -125,33 +125,34 @@ export interface TemporalTlsOptions {
 
 /** The secrets production refuses to run with when weak, and the published values of each. */
 function secretsToCheck(e: z.infer<typeof envSchema>, fingerprint: FingerprintKeys) {
-  const secrets: Array<{ name: string; value: string | undefined; published?: string[] }> = [
-    { name: 'TOKENPAY_ADMIN_KEY', value: e.TOKENPAY_ADMIN_KEY, published: [DEV_DEFAULTS.adminKey] },
-    { name: 'TOKENPAY_CSRF_KEY', value: e.TOKENPAY_CSRF_KEY, published: [DEV_DEFAULTS.csrfKey] },
-    {
-      name: 'TOKENPAY_SESSION_ID_KEY',
-      value: e.TOKENPAY_SESSION_ID_KEY,
-      published: [DEV_DEFAULTS.sessionIdKey],
-    },
-    { name: 'TOKENPAY_METRICS_TOKEN', value: e.TOKENPAY_METRICS_TOKEN },
+  /** `setBy`: the variables that set it (an unset one is reported as unset, not as weak) */
+  type Secret = { name: string; setBy: string[]; value: string | undefined; published?: string[] };
+  const secret = (name: string, value: string | undefined, published?: string): Secret => ({
+    name,
+    setBy: [name],
+    value,
+    ...(published ? { published: [published] } : {}),
+  });
+  const secrets: Secret[] = [
+    secret('TOKENPAY_ADMIN_KEY', e.TOKENPAY_ADMIN_KEY, DEV_DEFAULTS.adminKey),
+    secret('TOKENPAY_CSRF_KEY', e.TOKENPAY_CSRF_KEY, DEV_DEFAULTS.csrfKey),
+    secret('TOKENPAY_SESSION_ID_KEY', e.TOKENPAY_SESSION_ID_KEY, DEV_DEFAULTS.sessionIdKey),
+    secret('TOKENPAY_METRICS_TOKEN', e.TOKENPAY_METRICS_TOKEN),
   ];
-  for (const [id, secret] of fingerprint.keys) {
+  for (const [id, value] of fingerprint.keys) {
     secrets.push({
       name: e.TOKENPAY_FINGERPRINT_KEYS
         ? `TOKENPAY_FINGERPRINT_KEYS key "${id}"`
         : 'TOKENPAY_FINGERPRINT_KEY',
-      value: secret,
+      setBy: ['TOKENPAY_FINGERPRINT_KEYS', 'TOKENPAY_FINGERPRINT_KEY'],
+      value,
       published: [DEV_DEFAULTS.fingerprintKey],
     });
   }
   if (e.TOKENPAY_SEED_DEMO === '1') {
     secrets.push(
-      { name: 'TOKENPAY_DEMO_API_KEY', value: e.TOKENPAY_DEMO_API_KEY, published: [DEV_DEFAULTS.demoApiKey] },
-      {
-        name: 'TOKENPAY_DEMO_WEBHOOK_KEY',
-        value: e.TOKENPAY_DEMO_WEBHOOK_KEY,
-        published: [DEV_DEFAULTS.demoWebhookKey],
-      },
+      secret('TOKENPAY_DEMO_API_KEY', e.TOKENPAY_DEMO_API_KEY, DEV_DEFAULTS.demoApiKey),
+      secret('TOKENPAY_DEMO_WEBHOOK_KEY', e.TOKENPAY_DEMO_WEBHOOK_KEY, DEV_DEFAULTS.demoWebhookKey),
     );
   }
   return secrets;
@@ -180,7 +181,7 @@ function productionProblems(
     problems.push('TOKENPAY_METRICS_TOKEN is not set (/metrics would be open)');
   if (codec.devDefault)
     problems.push('TOKENPAY_CODEC_KEYS is not set (payloads would be encrypted with the public dev key)');
-  for (const [id, key] of codec.keys) {
+  for (const [id, key] of codec.devDefault ? [] : codec.keys) {
     if (key.toString('base64') === DEV_CODEC_KEY_BASE64)
       problems.push(`TOKENPAY_CODEC_KEYS key "${id}" is the public dev key`);
   }
@@ -191,7 +192,7 @@ function productionProblems(
     }
   }
   for (const secret of secretsToCheck(e, fingerprint)) {
-    if (secret.value === undefined) continue;
+    if (secret.value === undefined || !secret.setBy.some((name) => !unset(name))) continue; // reported above
     const weakness = secretWeakness(secret.value, secret.published);
     if (weakness) problems.push(`${secret.name} ${weakness}`);
   }

@@ -112,8 +112,18 @@ function portIsFree(port: number): Promise<boolean> {
   });
 }
 
+/** The configuration, or the reason it is refused (printed plainly) and exit code 1. */
+function configOrExit(): AppConfig {
+  try {
+    return loadConfig();
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n`);
+    process.exit(1);
+  }
+}
+
 if (require.main === module) {
-  const config = loadConfig();
+  const config = configOrExit();
   const logger = createLogger({ level: config.logLevel, name: 'worker' });
   const metrics = config.metrics;
   const metricsEnabled = metrics.workerPort !== 0;
