@@ -21,15 +21,34 @@ check() {
   fi
 }
 
-compose_config() {
+compose() {
   if command -v docker-compose >/dev/null 2>&1; then
-    docker-compose -f docker-compose.yml config -q
+    docker-compose "$@"
   elif docker compose version >/dev/null 2>&1; then
-    docker compose -f docker-compose.yml config -q
+    docker compose "$@"
   else
     echo "docker-compose is not installed (apt-get install docker-compose)"
-    return 1
+    return 2
   fi
+}
+
+# The compose file is valid with every secret given, and refuses to start without them.
+compose_config() {
+  local env_file
+  env_file=$(mktemp)
+  printf '%s\n' PUBLIC_BASE_URL=https://pay.example TEMPORAL_UI_PUBLIC_URL=https://ops.example \
+    TOKENPAY_ADMIN_KEY=x TOKENPAY_FINGERPRINT_KEYS=fp1:x TOKENPAY_CSRF_KEY=x TOKENPAY_SESSION_ID_KEY=x \
+    TOKENPAY_CODEC_KEYS=c1:x TOKENPAY_CODEC_CREDENTIALS=operator:x TOKENPAY_METRICS_TOKEN=x \
+    TEMPORAL_DB_PASSWORD=x >"$env_file"
+  local ok=0
+  compose --env-file "$env_file" -f docker-compose.yml config -q || ok=1
+  # shellcheck disable=SC2046
+  if (unset $(compgen -v | grep -E '^(TOKENPAY_|TEMPORAL_|PUBLIC_BASE_URL)') && compose -f docker-compose.yml config -q) >/dev/null 2>&1; then
+    echo "docker-compose.yml starts without its secrets"
+    ok=1
+  fi
+  rm -f "$env_file"
+  return $ok
 }
 
 check "build" npm run build --silent
