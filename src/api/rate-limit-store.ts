@@ -44,8 +44,11 @@ export class SharedRateLimitStore implements Store {
 
   init(options: Options): void {
     this.windowMs = options.windowMs;
+    // Old windows are swept by every instance: cheap, and no instance has to be "the" sweeper.
     this.sweeper ??= setInterval(() => {
-      this.tickets.removeExpired(new Date(this.now())).catch(() => undefined);
+      Promise.resolve()
+        .then(() => this.tickets.removeExpired(new Date(this.now())))
+        .catch(() => undefined); // the database briefly away: the next sweep takes them
     }, this.windowMs);
     this.sweeper.unref();
   }

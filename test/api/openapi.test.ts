@@ -59,7 +59,8 @@ describe('the document', () => {
 
   it('documents every route registered in Express, with the same methods', () => {
     const app = createApp({
-      config: loadConfig({}),
+      // no database here: rate-limit counters in memory
+      config: loadConfig({ TOKENPAY_RATE_LIMIT_STORE: 'memory' }),
       store: {} as never,
       temporal: {} as never,
       gateway: {} as never,

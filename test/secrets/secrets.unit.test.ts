@@ -11,7 +11,7 @@ import { estimatedBits, MIN_SECRET_BITS, secretWeakness } from '../../src/secret
 
 describe('secretWeakness', () => {
   it('accepts random keys of 32+ characters in the usual encodings', () => {
-    for (let i = 0; i < 200; i++) {
+    for (let i = 0; i < 2000; i++) {
       expect(secretWeakness(randomBytes(32).toString('base64'))).toBeUndefined();
       expect(secretWeakness(randomBytes(16).toString('hex'))).toBeUndefined();
       expect(secretWeakness(randomBytes(24).toString('base64url'))).toBeUndefined();
@@ -22,6 +22,7 @@ describe('secretWeakness', () => {
     expect(secretWeakness('x'.repeat(31))).toMatch(/31 characters/);
     expect(secretWeakness('0123456789'.repeat(4))).toMatch(/repeats one short block/);
     expect(secretWeakness('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab')).toMatch(/too little entropy/);
+    expect(secretWeakness(`${'a'.repeat(30)}bcdefghijk`)).toMatch(/too little entropy/);
     expect(secretWeakness('changeme-changeme-changeme-changeme')).toMatch(/placeholder/);
     expect(
       secretWeakness('the-published-one-0123456789abcdef', ['the-published-one-0123456789abcdef']),
