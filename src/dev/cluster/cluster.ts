@@ -88,7 +88,8 @@ export const DEFAULT_CLUSTER_PORTS: ClusterPorts = {
   temporal: 7233,
   mongo: 27017,
   simulator: 4010,
-  postgres: 5432,
+  // not 5432: a system PostgreSQL (Debian starts one on install) usually has it
+  postgres: 15432,
 };
 
 export interface ClusterOptions {

@@ -5,7 +5,7 @@
  * under `.data/cluster/` (TOKENPAY_DATA_DIR/cluster).
  *
  * Ports: PORT (API, 3000), TEMPORAL_UI_PORT (8233), TEMPORAL_PORT (7233), MONGODB_PORT (27017),
- * GATEWAY_SIM_PORT (4010), POSTGRES_PORT (5432); TOKENPAY_CLUSTER_PORTS=free picks free ones.
+ * GATEWAY_SIM_PORT (4010), POSTGRES_PORT (15432); TOKENPAY_CLUSTER_PORTS=free picks free ones.
  */
 import path from 'node:path';
 
