@@ -10,7 +10,7 @@ import { MongoClient } from 'mongodb';
 import { httpRequest, REQUEST_TAGS, type InFlight, type RequestTag } from './http';
 import { elapsedMs, sleep } from './log';
 import type { Rng } from './rng';
-import type { ChaosStack } from './stack';
+import type { Stack } from './stack';
 import type { ChaosWebhookReceiver, OutageMode } from './webhook-receiver';
 
 export const FAULT_KINDS = [
@@ -21,12 +21,13 @@ export const FAULT_KINDS = [
   'kill_api',
   'restart_temporal',
   'restart_ferretdb',
+  'restart_postgres',
   'webhook_receiver_down',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 const GATEWAY_KINDS = ['gateway_500', 'gateway_timeout', 'gateway_drop_after_commit'] as const;
-const PROCESS_KINDS = ['kill_worker', 'kill_api', 'restart_temporal', 'restart_ferretdb'] as const;
+type ProcessKind = Stack['processFaults'][number];
 type GatewayTarget = 'charge' | 'refund' | 'capture' | 'void' | 'any';
 
 export interface PlannedFault {
@@ -50,6 +51,8 @@ export interface PlannedFault {
 
 export interface FaultPlanOptions {
   windowMs: number;
+  /** the process faults the stack can take (every one is planned at least once) */
+  processKinds: readonly ProcessKind[];
   /** one process fault (kill / restart) about every this many ms; at least one of each kind */
   processEveryMs: number;
   gatewayEveryMs: number;
@@ -64,9 +67,9 @@ export function planFaults(rng: Rng, o: FaultPlanOptions): PlannedFault[] {
 
   // Process faults: every kind at least once, the API twice more: right after a refund and right
   // after a cancel took effect, before the API could answer. In a shuffled order, spread out.
-  const processCount = Math.max(PROCESS_KINDS.length + 1, Math.round(o.windowMs / o.processEveryMs));
-  const kinds: FaultKind[] = rng.shuffle([...PROCESS_KINDS, 'kill_api']);
-  while (kinds.length < processCount) kinds.push(rng.pick(PROCESS_KINDS));
+  const processCount = Math.max(o.processKinds.length + 1, Math.round(o.windowMs / o.processEveryMs));
+  const kinds: FaultKind[] = rng.shuffle([...o.processKinds, 'kill_api']);
+  while (kinds.length < processCount) kinds.push(rng.pick(o.processKinds));
   kinds.length = processCount;
   const slot = (end - start) / processCount;
   const committing: RequestTag[] = ['refund', 'cancel'];
@@ -142,7 +145,7 @@ export class FaultInjector {
   private readonly wake = new AbortController();
 
   constructor(
-    private readonly stack: ChaosStack,
+    private readonly stack: Stack,
     private readonly receiver: ChaosWebhookReceiver,
     private readonly options: {
       gatewayTimeoutMs: number;
@@ -300,8 +303,12 @@ export class FaultInjector {
             }
           }
           this.injected[fault.kind]++;
-          const { pid, recoveryMs } = await stack.kill9(name, recovery);
-          this.record(fault.kind, `kill -9 ${pid} ${timing}; replacement up after ${recoveryMs} ms`, true);
+          const { pid, recoveryMs, instance } = await stack.kill9(name, recovery);
+          this.record(
+            fault.kind,
+            `kill -9 ${instance} (${pid}) ${timing}; replacement up after ${recoveryMs} ms`,
+            true,
+          );
           return;
         }
         case 'restart_temporal': {
@@ -309,6 +316,14 @@ export class FaultInjector {
           const ms = await stack.restartTemporal();
           await stack.waitReady(recovery, this.options.signal);
           this.record(fault.kind, `stopped and started again on :${stack.ports.temporal} in ${ms} ms`, true);
+          return;
+        }
+        case 'restart_postgres': {
+          if (!stack.restartPostgres) throw new Error('this stack has no PostgreSQL');
+          this.injected[fault.kind]++;
+          const ms = await stack.restartPostgres();
+          await stack.waitReady(recovery, this.options.signal);
+          this.record(fault.kind, `stopped and started again on :${stack.ports.postgres} in ${ms} ms`, true);
           return;
         }
         case 'restart_ferretdb': {

@@ -39,10 +39,11 @@ import {
 } from './reconcile';
 import { failingRows, printTable, type Row } from './report';
 import { randomSeed, Rng } from './rng';
-import { ChaosStack } from './stack';
+import { ClusterChaosStack } from './cluster-stack';
+import { ChaosStack, type Stack } from './stack';
 import { ChaosWebhookReceiver } from './webhook-receiver';
 
-interface Profile extends DriverProfile, Omit<FaultPlanOptions, 'windowMs'> {
+interface Profile extends DriverProfile, Omit<FaultPlanOptions, 'windowMs' | 'processKinds'> {
   /** after the window, how long payments in flight may take before they are abandoned */
   tailMs: number;
   quiesceMs: number;
@@ -102,6 +103,9 @@ const USAGE = `usage: npm run chaos -- [options]
   --concurrency N        override the profile's concurrency
   --duration S           override the load window in seconds
   --key-wait S           how long a 409 "Idempotency-Key still being processed" is waited out
+  --cluster              run against the production shape (npm run cluster): Temporal server on
+                         PostgreSQL, two API instances behind a proxy, two workers; the kills hit
+                         one instance at a time, PostgreSQL restarts too
   --keep                 keep the temporary directory (logs, data) even when the run passes`;
 
 function positiveInt(name: string, value: string | undefined): number | undefined {
@@ -114,6 +118,7 @@ function positiveInt(name: string, value: string | undefined): number | undefine
 
 interface Options {
   profileName: 'short' | 'long';
+  cluster: boolean;
   profile: Profile;
   seed: number;
   keep: boolean;
@@ -130,6 +135,7 @@ function parseOptions(argv: string[]): Options | undefined {
       duration: { type: 'string' },
       'key-wait': { type: 'string' },
       keep: { type: 'boolean', default: false },
+      cluster: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -156,6 +162,7 @@ function parseOptions(argv: string[]): Options | undefined {
   }
   return {
     profileName: values.profile,
+    cluster: values.cluster,
     profile,
     seed: positiveInt('seed', values.seed) ?? randomSeed(),
     keep: values.keep,
@@ -376,6 +383,7 @@ function summary(o: Outcome, opts: Options, rows: Row[], workDir: string | undef
   return {
     chaos: pass ? 'pass' : 'fail',
     profile: opts.profileName,
+    stack: opts.cluster ? 'cluster' : 'single',
     seed: opts.seed,
     duration_s: Math.round(elapsedMs() / 1000),
     payments_attempted: o.runs.length,
@@ -415,7 +423,7 @@ async function main(): Promise<void> {
   const { profile } = opts;
   const outcome: Outcome = { runs: [], errors: [] };
   const abort = new AbortController();
-  let stack: ChaosStack | undefined;
+  let stack: Stack | undefined;
   let receiver: ChaosWebhookReceiver | undefined;
   let mongo: MongoClient | undefined;
   let connection: Connection | undefined;
@@ -444,7 +452,10 @@ async function main(): Promise<void> {
       }
       clearTimeout(force);
       const rows = buildRows(outcome);
-      printTable(`tokenpay chaos — profile ${opts.profileName}, seed ${opts.seed}`, rows);
+      printTable(
+        `tokenpay chaos — profile ${opts.profileName}${opts.cluster ? ' on the cluster' : ''}, seed ${opts.seed}`,
+        rows,
+      );
       printFindings(outcome);
       const pass = failingRows(rows).length === 0;
       let workDir: string | undefined;
@@ -458,7 +469,7 @@ async function main(): Promise<void> {
       console.log(
         pass
           ? '\nCHAOS PASSED'
-          : `\nCHAOS FAILED (replay: npm run chaos -- --profile ${opts.profileName} --seed ${opts.seed})`,
+          : `\nCHAOS FAILED (replay: npm run chaos -- --profile ${opts.profileName}${opts.cluster ? ' --cluster' : ''} --seed ${opts.seed})`,
       );
       console.log(JSON.stringify(summary(outcome, opts, rows, workDir, pass)));
       process.exit(signalled ? 130 : pass ? 0 : 1);
@@ -486,20 +497,27 @@ async function main(): Promise<void> {
 
   const rng = new Rng(opts.seed);
   say(
-    `profile ${opts.profileName}, seed ${opts.seed} (replay: npm run chaos -- --profile ${opts.profileName} --seed ${opts.seed})`,
+    `profile ${opts.profileName}${opts.cluster ? ' on the cluster' : ''}, seed ${opts.seed} (replay: npm run chaos -- --profile ${opts.profileName}${opts.cluster ? ' --cluster' : ''} --seed ${opts.seed})`,
   );
   say(
     `${profile.payments} payments at concurrency ${profile.concurrency} within ${profile.windowMs / 1000} s`,
   );
   try {
-    stack = await ChaosStack.create({ gatewayTimeoutMs: profile.gatewayTimeoutMs, log: (l) => say(l) });
+    const stackOptions = { gatewayTimeoutMs: profile.gatewayTimeoutMs, log: (l: string) => say(l) };
+    stack = opts.cluster
+      ? await ClusterChaosStack.create(stackOptions)
+      : await ChaosStack.create(stackOptions);
     say(`work dir ${stack.workDir}`);
     receiver = new ChaosWebhookReceiver(stack.keys.webhookKey);
     await receiver.start();
     await stack.start();
     say(`stack ready: API ${stack.apiUrl}, simulator ${stack.simulatorUrl}, webhooks ${receiver.url}`);
 
-    const faultPlan = planFaults(rng.fork('faults'), { ...profile, windowMs: profile.windowMs });
+    const faultPlan = planFaults(rng.fork('faults'), {
+      ...profile,
+      windowMs: profile.windowMs,
+      processKinds: stack.processFaults,
+    });
     const { plan, customers } = planPayments(rng.fork('payments'), profile);
     const retries = newRetryStats();
     outcome.retries = retries;

@@ -46,7 +46,41 @@ export interface Keys {
 
 type NodeService = 'gateway-simulator' | 'worker' | 'api';
 
-export class ChaosStack {
+/**
+ * What the run needs of a stack: the single-process one below (`npm run chaos`) or the cluster
+ * (`npm run chaos -- --cluster`, cluster-stack.ts).
+ */
+export interface Stack {
+  readonly workDir: string;
+  readonly keys: Keys;
+  readonly apiUrl: string;
+  readonly simulatorUrl: string;
+  readonly temporalAddress: string;
+  readonly mongoUri: string;
+  /** for the fault log */
+  readonly ports: { temporal: number; mongo: number; postgres?: number };
+  /** the process faults this stack can take */
+  readonly processFaults: ReadonlyArray<
+    'kill_worker' | 'kill_api' | 'restart_temporal' | 'restart_ferretdb' | 'restart_postgres'
+  >;
+  start(): Promise<void>;
+  waitReady(timeoutMs: number, signal?: AbortSignal): Promise<void>;
+  /** kill -9 of a worker or an API process (one of them, when there are several) */
+  kill9(
+    name: 'worker' | 'api',
+    recoveryTimeoutMs: number,
+  ): Promise<{ pid: number; recoveryMs: number; instance: string }>;
+  restartTemporal(): Promise<number>;
+  restartFerretDb(): Promise<number>;
+  restartPostgres?(): Promise<number>;
+  logFiles(): string[];
+  restarts(): Record<string, number>;
+  stop(): Promise<void>;
+  removeWorkDir(): void;
+}
+
+export class ChaosStack implements Stack {
+  readonly processFaults = ['kill_worker', 'kill_api', 'restart_temporal', 'restart_ferretdb'] as const;
   temporal: TemporalDevServer | undefined;
   ferret: FerretDbServer | undefined;
   readonly node: Partial<Record<NodeService, ServiceProcess>> = {};
@@ -228,7 +262,7 @@ export class ChaosStack {
   async kill9(
     name: 'worker' | 'api',
     recoveryTimeoutMs: number,
-  ): Promise<{ pid: number; recoveryMs: number }> {
+  ): Promise<{ pid: number; recoveryMs: number; instance: string }> {
     const service = this.node[name];
     const pid = service?.pid;
     if (!service || pid === undefined) throw new Error(`${name} is not running`);
@@ -238,7 +272,7 @@ export class ChaosStack {
     process.kill(pid, 'SIGKILL');
     await this.waitForLog(name, needle, before + 1, recoveryTimeoutMs);
     if (name === 'api') await this.waitReady(recoveryTimeoutMs);
-    return { pid, recoveryMs: Date.now() - t0 };
+    return { pid, recoveryMs: Date.now() - t0, instance: name };
   }
 
   /** Stop + start on the same port with the same SQLite file. */

@@ -5,9 +5,12 @@
  */
 import { z } from 'zod';
 
-import { loadCodecKeys, type CodecKeys } from './codec/keys';
 import { parseInterval } from './domain/duration';
 import { parseWebOrigin, PUBLIC_KEY_FORMAT } from './domain/web-origin';
+import { DEV_CODEC_KEY_BASE64, loadCodecKeys, type CodecKeys } from './codec/keys';
+import { parseFingerprintKeys, type FingerprintKeys } from './secrets/fingerprint';
+import { secretWeakness } from './secrets/strength';
+import { OPEN_TARGETS, parseAllowedTargets, type TargetPolicy } from './webhooks/targets';
 
 /** DEV-ONLY defaults, published in README. Production sets every one of these from a secret store. */
 export const DEV_DEFAULTS = {
@@ -91,7 +94,187 @@ const envSchema = z.object({
   TOKENPAY_DEMO_SHOP_ORIGINS: z
     .string()
     .default(`http://127.0.0.1:${DEMO_SHOP_PORT_DEFAULT},http://localhost:${DEMO_SHOP_PORT_DEFAULT}`),
+  ...productionSettings(),
 });
+
+// ---------------------------------------------------------------------------------------------
+// Production, edge and Temporal connection settings (issue 16). One block, so merges stay easy.
+// ---------------------------------------------------------------------------------------------
+
+/** The settings of running in production (behind a proxy, on a secured Temporal). */
+function productionSettings() {
+  return {
+    /** `production` refuses dev defaults and weak keys (see productionProblems) */
+    TOKENPAY_ENV: z.enum(['development', 'production']).default('development'),
+    /** Express's `trust proxy`: a hop count or comma-separated addresses/CIDRs of the proxies */
+    TOKENPAY_TRUST_PROXY: blankAsUnset(z.string().optional()),
+    /** where rate-limit counters live: `mongodb` (shared by every API instance) or `memory` */
+    TOKENPAY_RATE_LIMIT_STORE: z.enum(['mongodb', 'memory']).default('mongodb'),
+    /** private targets (CIDRs, addresses, host names) webhooks and redirects may still use */
+    TOKENPAY_ALLOWED_PRIVATE_TARGETS: z.string().default(''),
+    /** `id:secret,...` master keys of card fingerprints; the first is current */
+    TOKENPAY_FINGERPRINT_KEYS: blankAsUnset(z.string().optional()),
+    /** `operator:secret,...`: who may decode payloads through /codec (audited by name) */
+    TOKENPAY_CODEC_CREDENTIALS: blankAsUnset(z.string().optional()),
+    /** OIDC issuer whose bearer tokens /codec accepts (the Temporal UI's SSO) */
+    TOKENPAY_CODEC_OIDC_ISSUER: blankAsUnset(z.url().optional()),
+    /** the `aud` those tokens must carry */
+    TOKENPAY_CODEC_OIDC_AUDIENCE: blankAsUnset(z.string().optional()),
+    /** Temporal over TLS (`1`; implied by any of the TLS paths or an API key) */
+    TEMPORAL_TLS: z.enum(['0', '1']).optional(),
+    TEMPORAL_TLS_CA_PATH: blankAsUnset(z.string().optional()),
+    TEMPORAL_TLS_CERT_PATH: blankAsUnset(z.string().optional()),
+    TEMPORAL_TLS_KEY_PATH: blankAsUnset(z.string().optional()),
+    TEMPORAL_TLS_SERVER_NAME: blankAsUnset(z.string().optional()),
+    /** Temporal Cloud (or any server with an API-key authorizer) */
+    TEMPORAL_API_KEY: blankAsUnset(z.string().optional()),
+    /** register the namespace and search attributes on start (`0` where they are managed elsewhere) */
+    TOKENPAY_TEMPORAL_SETUP: z.enum(['0', '1']).default('1'),
+    /** retention of a namespace tokenpay registers */
+    TOKENPAY_TEMPORAL_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  };
+}
+
+export type TrustProxy = boolean | number | string[];
+
+/** `TOKENPAY_TRUST_PROXY` as Express takes it: unset → false, `N` → N hops, else a list. */
+export function parseTrustProxy(raw: string | undefined): TrustProxy {
+  if (raw === undefined || raw === 'false' || raw === '0') return false;
+  if (raw === 'true') return true;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  return raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+export interface TemporalTlsOptions {
+  caPath?: string;
+  certPath?: string;
+  keyPath?: string;
+  serverName?: string;
+}
+
+/** The secrets production refuses to run with when weak, and the published values of each. */
+function secretsToCheck(e: z.infer<typeof envSchema>, fingerprint: FingerprintKeys) {
+  /** `setBy`: the variables that set it (an unset one is reported as unset, not as weak) */
+  type Secret = { name: string; setBy: string[]; value: string | undefined; published?: string[] };
+  const secret = (name: string, value: string | undefined, published?: string): Secret => ({
+    name,
+    setBy: [name],
+    value,
+    ...(published ? { published: [published] } : {}),
+  });
+  const secrets: Secret[] = [
+    secret('TOKENPAY_ADMIN_KEY', e.TOKENPAY_ADMIN_KEY, DEV_DEFAULTS.adminKey),
+    secret('TOKENPAY_CSRF_KEY', e.TOKENPAY_CSRF_KEY, DEV_DEFAULTS.csrfKey),
+    secret('TOKENPAY_SESSION_ID_KEY', e.TOKENPAY_SESSION_ID_KEY, DEV_DEFAULTS.sessionIdKey),
+    secret('TOKENPAY_METRICS_TOKEN', e.TOKENPAY_METRICS_TOKEN),
+    secret(
+      'TOKENPAY_GATEWAY_NOTIFY_SECRET',
+      e.TOKENPAY_GATEWAY_NOTIFY_SECRET,
+      DEV_DEFAULTS.gatewayNotifySecret,
+    ),
+  ];
+  for (const [id, value] of fingerprint.keys) {
+    secrets.push({
+      name: e.TOKENPAY_FINGERPRINT_KEYS
+        ? `TOKENPAY_FINGERPRINT_KEYS key "${id}"`
+        : 'TOKENPAY_FINGERPRINT_KEY',
+      setBy: ['TOKENPAY_FINGERPRINT_KEYS', 'TOKENPAY_FINGERPRINT_KEY'],
+      value,
+      published: [DEV_DEFAULTS.fingerprintKey],
+    });
+  }
+  if (e.TOKENPAY_SEED_DEMO === '1') {
+    secrets.push(
+      secret('TOKENPAY_DEMO_API_KEY', e.TOKENPAY_DEMO_API_KEY, DEV_DEFAULTS.demoApiKey),
+      secret('TOKENPAY_DEMO_WEBHOOK_KEY', e.TOKENPAY_DEMO_WEBHOOK_KEY, DEV_DEFAULTS.demoWebhookKey),
+    );
+  }
+  return secrets;
+}
+
+/**
+ * Why `TOKENPAY_ENV=production` refuses to start with this environment: every dev default, weak
+ * key, missing codec key and unsafe switch, each named (never its value).
+ */
+function productionProblems(
+  e: z.infer<typeof envSchema>,
+  env: NodeJS.ProcessEnv,
+  codec: CodecKeys,
+  fingerprint: FingerprintKeys,
+  codecOperators: Map<string, string>,
+): string[] {
+  const problems: string[] = [];
+  const unset = (name: string): boolean => env[name] === undefined || env[name] === '';
+  for (const name of [
+    'TOKENPAY_ADMIN_KEY',
+    'TOKENPAY_CSRF_KEY',
+    'TOKENPAY_SESSION_ID_KEY',
+    'TOKENPAY_GATEWAY_NOTIFY_SECRET',
+  ]) {
+    if (unset(name)) problems.push(`${name} is not set (its development default is public)`);
+  }
+  if (unset('TOKENPAY_FINGERPRINT_KEYS') && unset('TOKENPAY_FINGERPRINT_KEY')) {
+    problems.push('TOKENPAY_FINGERPRINT_KEYS is not set (its development default is public)');
+  }
+  if (unset('TOKENPAY_METRICS_TOKEN'))
+    problems.push('TOKENPAY_METRICS_TOKEN is not set (/metrics would be open)');
+  if (codec.devDefault)
+    problems.push('TOKENPAY_CODEC_KEYS is not set (payloads would be encrypted with the public dev key)');
+  for (const [id, key] of codec.devDefault ? [] : codec.keys) {
+    if (key.toString('base64') === DEV_CODEC_KEY_BASE64)
+      problems.push(`TOKENPAY_CODEC_KEYS key "${id}" is the public dev key`);
+  }
+  if (e.TOKENPAY_SEED_DEMO === '1') {
+    for (const name of ['TOKENPAY_DEMO_API_KEY', 'TOKENPAY_DEMO_WEBHOOK_KEY']) {
+      if (unset(name))
+        problems.push(`${name} is not set while TOKENPAY_SEED_DEMO=1 (its development default is public)`);
+    }
+  }
+  for (const secret of secretsToCheck(e, fingerprint)) {
+    if (secret.value === undefined || !secret.setBy.some((name) => !unset(name))) continue; // reported above
+    const weakness = secretWeakness(secret.value, secret.published);
+    if (weakness) problems.push(`${secret.name} ${weakness}`);
+  }
+  for (const [operator, secret] of codecOperators) {
+    const weakness = secretWeakness(secret);
+    if (weakness) problems.push(`TOKENPAY_CODEC_CREDENTIALS secret of "${operator}" ${weakness}`);
+  }
+  if (e.TOKENPAY_CODEC_TRUST_UI_ORIGIN === '1') {
+    problems.push('TOKENPAY_CODEC_TRUST_UI_ORIGIN=1 is development only (an Origin header proves nothing)');
+  }
+  if (e.TOKENPAY_TRUST_PROXY === 'true') {
+    problems.push(
+      "TOKENPAY_TRUST_PROXY=true trusts every hop, so clients choose their own address: give the hop count or the proxies' addresses",
+    );
+  }
+  if (e.TEMPORAL_API_KEY !== undefined) {
+    const weakness = e.TEMPORAL_API_KEY.length < 16 ? 'is too short to be a real API key' : undefined;
+    if (weakness) problems.push(`TEMPORAL_API_KEY ${weakness}`);
+  }
+  return problems;
+}
+
+/** `name:secret,...` → name → secret (the codec's operators). Names are what the audit log shows. */
+export function parseCodecCredentials(raw: string | undefined): Map<string, string> {
+  const operators = new Map<string, string>();
+  if (!raw) return operators;
+  raw.split(',').forEach((entry, index) => {
+    const colon = entry.indexOf(':');
+    const name = entry.slice(0, Math.max(0, colon)).trim();
+    const secret = entry.slice(colon + 1).trim();
+    if (colon < 0 || !/^[A-Za-z0-9._@-]{1,64}$/.test(name) || secret === '') {
+      throw new Error(
+        `TOKENPAY_CODEC_CREDENTIALS entry ${index + 1} must be "operator:secret" (operator: 1-64 of A-Z a-z 0-9 . _ @ -)`,
+      );
+    }
+    if (operators.has(name)) throw new Error(`TOKENPAY_CODEC_CREDENTIALS lists "${name}" twice`);
+    operators.set(name, secret);
+  });
+  return operators;
+}
 
 export interface MetricsOptions {
   /** Bearer token required on /metrics (API and worker) when set */
@@ -106,10 +289,22 @@ export interface MetricsOptions {
 }
 
 export interface AppConfig {
+  /** `production` refused to start with any dev default or weak key */
+  env: 'development' | 'production';
   port: number;
   host: string;
   publicBaseUrl: string;
-  temporal: { address: string; namespace: string; taskQueue: string };
+  temporal: {
+    address: string;
+    namespace: string;
+    taskQueue: string;
+    /** TLS (server verification; mTLS with a client certificate) */
+    tls?: TemporalTlsOptions;
+    apiKey?: string;
+    /** register the namespace and search attributes on start */
+    setup: boolean;
+    retentionDays: number;
+  };
   mongoUri: string;
   gateway: {
     url: string;
@@ -118,7 +313,8 @@ export interface AppConfig {
     notifySecret: string;
   };
   adminKey: string;
-  fingerprintKey: string;
+  /** master keys of the per-merchant card fingerprint keys */
+  fingerprintKeys: FingerprintKeys;
   csrfKey: string;
   /** derives the session id of an idempotent create, so a retry after a crash finds it */
   sessionIdKey: string;
@@ -135,7 +331,16 @@ export interface AppConfig {
     keys: CodecKeys;
     uiOrigins: string[];
     trustUiOrigin: boolean;
+    /** operator → secret: credentials of the codec endpoint (not the admin key) */
+    operators: Map<string, string>;
+    oidc?: { issuer: string; audience?: string };
   };
+  /** Express's `trust proxy` (TOKENPAY_TRUST_PROXY) */
+  trustProxy: TrustProxy;
+  /** rate-limit counters: shared in MongoDB, or per process */
+  rateLimitStore: 'mongodb' | 'memory';
+  /** where webhooks and redirects may point (private targets refused in production) */
+  targets: TargetPolicy;
   metrics: MetricsOptions;
   maintenance: {
     /** reconciliation runs this often (TOKENPAY_RECONCILE_INTERVAL) */
@@ -159,7 +364,44 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     throw new Error(`Invalid configuration: ${problems}`);
   }
   const e = parsed.data;
+  const production = e.TOKENPAY_ENV === 'production';
+  const codecKeys = loadCodecKeys(env);
+  const fingerprintKeys = e.TOKENPAY_FINGERPRINT_KEYS
+    ? parseFingerprintKeys(e.TOKENPAY_FINGERPRINT_KEYS, env.TOKENPAY_FINGERPRINT_KEY || undefined)
+    : parseFingerprintKeys(`k0:${e.TOKENPAY_FINGERPRINT_KEY}`, e.TOKENPAY_FINGERPRINT_KEY);
+  const codecOperators = parseCodecCredentials(e.TOKENPAY_CODEC_CREDENTIALS);
+  let allowed: ReturnType<typeof parseAllowedTargets>;
+  try {
+    allowed = parseAllowedTargets(e.TOKENPAY_ALLOWED_PRIVATE_TARGETS);
+  } catch (error) {
+    throw new Error(`Invalid configuration: TOKENPAY_ALLOWED_PRIVATE_TARGETS: ${(error as Error).message}`);
+  }
+  if (production) {
+    const problems = productionProblems(e, env, codecKeys, fingerprintKeys, codecOperators);
+    if (problems.length > 0) {
+      throw new Error(
+        `TOKENPAY_ENV=production refuses to start:\n- ${problems.join('\n- ')}\n` +
+          'Set each from your secret store (random values of 32+ characters: `openssl rand -base64 32`; ' +
+          'codec keys: `node dist/codec/generate-key.js`).',
+      );
+    }
+  }
+  const tlsPaths = {
+    ...(e.TEMPORAL_TLS_CA_PATH ? { caPath: e.TEMPORAL_TLS_CA_PATH } : {}),
+    ...(e.TEMPORAL_TLS_CERT_PATH ? { certPath: e.TEMPORAL_TLS_CERT_PATH } : {}),
+    ...(e.TEMPORAL_TLS_KEY_PATH ? { keyPath: e.TEMPORAL_TLS_KEY_PATH } : {}),
+    ...(e.TEMPORAL_TLS_SERVER_NAME ? { serverName: e.TEMPORAL_TLS_SERVER_NAME } : {}),
+  };
+  if (!!tlsPaths.certPath !== !!tlsPaths.keyPath) {
+    throw new Error(
+      'Invalid configuration: TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH go together (mTLS)',
+    );
+  }
+  const useTls =
+    e.TEMPORAL_TLS === '1' ||
+    (e.TEMPORAL_TLS !== '0' && (Object.keys(tlsPaths).length > 0 || e.TEMPORAL_API_KEY !== undefined));
   return {
+    env: e.TOKENPAY_ENV,
     port: e.PORT,
     host: e.HOST,
     publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://127.0.0.1:${e.PORT}`).replace(/\/$/, ''),
@@ -167,6 +409,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       address: e.TEMPORAL_ADDRESS,
       namespace: e.TEMPORAL_NAMESPACE,
       taskQueue: e.TEMPORAL_TASK_QUEUE,
+      ...(useTls ? { tls: tlsPaths } : {}),
+      ...(e.TEMPORAL_API_KEY ? { apiKey: e.TEMPORAL_API_KEY } : {}),
+      setup: e.TOKENPAY_TEMPORAL_SETUP === '1',
+      retentionDays: e.TOKENPAY_TEMPORAL_RETENTION_DAYS,
     },
     mongoUri: e.MONGODB_URI,
     gateway: {
@@ -175,7 +421,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       notifySecret: e.TOKENPAY_GATEWAY_NOTIFY_SECRET,
     },
     adminKey: e.TOKENPAY_ADMIN_KEY,
-    fingerprintKey: e.TOKENPAY_FINGERPRINT_KEY,
+    fingerprintKeys,
     csrfKey: e.TOKENPAY_CSRF_KEY,
     sessionIdKey: e.TOKENPAY_SESSION_ID_KEY,
     seedDemo: e.TOKENPAY_SEED_DEMO === '1',
@@ -187,12 +433,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     codec: {
       // its own parser: errors name the entry and what to fix, never key material
-      keys: loadCodecKeys(env),
+      keys: codecKeys,
       uiOrigins: e.TOKENPAY_CODEC_ORIGINS.split(',')
         .map((o) => o.trim())
         .filter(Boolean),
       trustUiOrigin: e.TOKENPAY_CODEC_TRUST_UI_ORIGIN === '1',
+      operators: codecOperators,
+      ...(e.TOKENPAY_CODEC_OIDC_ISSUER
+        ? {
+            oidc: {
+              issuer: e.TOKENPAY_CODEC_OIDC_ISSUER,
+              ...(e.TOKENPAY_CODEC_OIDC_AUDIENCE ? { audience: e.TOKENPAY_CODEC_OIDC_AUDIENCE } : {}),
+            },
+          }
+        : {}),
     },
+    trustProxy: parseTrustProxy(e.TOKENPAY_TRUST_PROXY),
+    rateLimitStore: e.TOKENPAY_RATE_LIMIT_STORE,
+    targets: production ? { refusePrivate: true, ...allowed } : OPEN_TARGETS,
     metrics: {
       ...(e.TOKENPAY_METRICS_TOKEN ? { token: e.TOKENPAY_METRICS_TOKEN } : {}),
       ...(e.TOKENPAY_WORKER_METRICS_URL ? { workerUrl: e.TOKENPAY_WORKER_METRICS_URL } : {}),

@@ -12,6 +12,8 @@ import { setServiceLabel } from './metrics/registry';
 import { connectMongo, createStore, ensureIndexes } from './store';
 import { watchMongo } from './store/mongo-watchdog';
 import { seedDemoMerchant, seedDemoPublicKey } from './store/seed';
+import { temporalConnectionOptions } from './temporal/connection';
+import { ensureTemporalSetup } from './temporal/setup';
 
 export interface ApiHandle {
   server: Server;
@@ -36,7 +38,14 @@ export async function startApi(
     await seedDemoMerchant(store, config.demo);
     await seedDemoPublicKey(store, config.demoSdk);
   }
-  const connection = await Connection.connect({ address: config.temporal.address });
+  const connection = await Connection.connect(temporalConnectionOptions(config.temporal));
+  if (config.temporal.setup) {
+    await ensureTemporalSetup(connection, {
+      namespace: config.temporal.namespace,
+      retentionDays: config.temporal.retentionDays,
+      log: (message, fields) => logger.info(fields ?? {}, message),
+    });
+  }
   const temporal = new Client({
     connection,
     namespace: config.temporal.namespace,
@@ -63,8 +72,18 @@ export async function startApi(
   };
 }
 
+/** The configuration, or the reason it is refused (printed plainly) and exit code 1. */
+function configOrExit(): AppConfig {
+  try {
+    return loadConfig();
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n`);
+    process.exit(1);
+  }
+}
+
 if (require.main === module) {
-  const config = loadConfig();
+  const config = configOrExit();
   const logger = createLogger({ level: config.logLevel, name: 'api' });
   setServiceLabel('api');
   startApi(config, logger, {

@@ -17,8 +17,9 @@ import { setServiceLabel } from './metrics/registry';
 import { startMetricsServer, type MetricsServer } from './metrics/server';
 import { connectMongo, createStore, ensureIndexes } from './store';
 import { watchMongo } from './store/mongo-watchdog';
-import { registerSearchAttributes } from './temporal/register-search-attributes';
 import { ensureMaintenanceSchedules } from './temporal/schedules';
+import { temporalConnectionOptions } from './temporal/connection';
+import { ensureTemporalSetup } from './temporal/setup';
 
 export interface WorkerHandle {
   worker: Worker;
@@ -75,16 +76,22 @@ export async function startWorker(
   const mongo = await connectMongo(config.mongoUri);
   const watch = options.onMongoStuck ? watchMongo(mongo, config.mongoUri, options.onMongoStuck) : undefined;
   await ensureIndexes(mongo.db);
-  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const connectionOptions = temporalConnectionOptions(config.temporal);
+  const connection = await NativeConnection.connect(connectionOptions);
   // a client too: maintenance restarts payment runs, and the schedules are created through it
-  const clientConnection = await Connection.connect({ address: config.temporal.address });
+  const clientConnection = await Connection.connect(connectionOptions);
   const dataConverter = createDataConverter(config.codec.keys);
   const temporal = new Client({
     connection: clientConnection,
     namespace: config.temporal.namespace,
     dataConverter,
   });
-  await registerSearchAttributes(clientConnection, config.temporal.namespace);
+  if (config.temporal.setup) {
+    await ensureTemporalSetup(clientConnection, {
+      namespace: config.temporal.namespace,
+      retentionDays: config.temporal.retentionDays,
+    });
+  }
   const gateway = new HttpGateway({ baseUrl: config.gateway.url, timeoutMs: config.gateway.timeoutMs });
   const store = createStore(mongo.db);
   const worker = await Worker.create({
@@ -94,7 +101,7 @@ export async function startWorker(
     dataConverter,
     ...workflowSource(config.workflowBundle),
     activities: {
-      ...createActivities({ store, gateway }),
+      ...createActivities({ store, gateway, targets: config.targets }),
       ...createMaintenanceActivities({ store, gateway, temporal, config }),
     },
   });
@@ -123,8 +130,18 @@ function portIsFree(port: number): Promise<boolean> {
   });
 }
 
+/** The configuration, or the reason it is refused (printed plainly) and exit code 1. */
+function configOrExit(): AppConfig {
+  try {
+    return loadConfig();
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n`);
+    process.exit(1);
+  }
+}
+
 if (require.main === module) {
-  const config = loadConfig();
+  const config = configOrExit();
   const logger = createLogger({ level: config.logLevel, name: 'worker' });
   const metrics = config.metrics;
   const metricsEnabled = metrics.workerPort !== 0;

@@ -18,6 +18,7 @@ import { countPaymentTransition, countWebhookAttempt, instrumentGateway } from '
 import { cardFacts, toSavedCard } from '../store/cards';
 import type { Store } from '../store';
 import { buildWebhookPayload, deliverWebhookOnce, signedPayload } from '../webhooks';
+import type { TargetPolicy } from '../webhooks/targets';
 import type {
   ChargeGatewayInput,
   ChargeResult,
@@ -34,6 +35,8 @@ export interface ActivityDeps {
   store: Store;
   gateway: PaymentGateway;
   now?: () => Date;
+  /** where webhooks may be delivered (production refuses private targets); default: anywhere */
+  targets?: TargetPolicy;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -219,6 +222,7 @@ export function createActivities(deps: ActivityDeps) {
         url: event.url,
         body: signedPayload(payload, merchant.webhook_hmac_key),
         timeoutMs: 10_000,
+        ...(deps.targets ? { policy: deps.targets } : {}),
       });
       await store.webhookDeliveries.record({
         event_id: event.eventId,
@@ -229,6 +233,7 @@ export function createActivities(deps: ActivityDeps) {
         outcome: result.outcome,
         ...(result.status !== undefined ? { status: result.status } : {}),
         ...(result.error ? { error: result.error } : {}),
+        duration_ms: result.durationMs,
         at: now(),
       });
       countWebhookAttempt(event.kind, result.outcome, Context.current().info.attempt);

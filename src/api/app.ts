@@ -17,13 +17,21 @@ import { EncryptionCodec } from '../codec/encryption-codec';
 import { adminRoutes } from './admin-routes';
 import { createAuthFailureGuard } from './auth';
 import { checkoutRoutes } from './checkout-routes';
-import { adminKeyAuthorizer, codecRoutes, devCodecAuthorizer } from './codec-routes';
+import {
+  anyOf,
+  codecRoutes,
+  devUiOriginAuthorizer,
+  oidcAuthorizer,
+  operatorKeyAuthorizer,
+  type CodecAuthorizer,
+} from './codec-routes';
 import { errorHandler } from './errors';
 import { gatewayNotificationRoutes } from './gateway-notification-routes';
 import { limitJsonDepth, MAX_JSON_DEPTH, requireJson } from './body-parsers';
 import { healthRoutes } from './health-routes';
 import { merchantRoutes } from './merchant-routes';
 import { openApiRoutes } from './openapi/docs';
+import { limiterStore } from './rate-limit-store';
 import { sdkRoutes } from './sdk-routes';
 import { buildOpenApiDocument, routeMatcher } from './openapi/document';
 
@@ -98,9 +106,20 @@ function requestLogging(logger: Logger, match: (path: string) => string | undefi
   });
 }
 
+/** Who may decode through /codec: operators' keys, the OIDC issuer's tokens, (dev) the embedded UI. */
+function codecAuthorizer(config: AppConfig): CodecAuthorizer {
+  const policies: CodecAuthorizer[] = [operatorKeyAuthorizer(config.codec.operators)];
+  if (config.codec.oidc) policies.push(oidcAuthorizer(config.codec.oidc));
+  if (config.codec.trustUiOrigin) policies.push(devUiOriginAuthorizer(config.codec.uiOrigins));
+  return anyOf(...policies);
+}
+
 export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  // Behind a load balancer `req.ip` (logs, rate limits) is the client only when the proxies are
+  // described here: a hop count or their addresses (TOKENPAY_TRUST_PROXY).
+  app.set('trust proxy', deps.config.trustProxy);
   const document = buildOpenApiDocument({ publicBaseUrl: deps.config.publicBaseUrl });
   const metrics = deps.config.metrics;
   const matchRoute = routeMatcher(Object.keys(document.paths));
@@ -148,15 +167,23 @@ export function createApp(deps: AppDeps): express.Express {
   // One budget of failed key attempts per IP across the merchant, admin and codec endpoints.
   const authGuard = createAuthFailureGuard({
     failuresPerMinute: deps.config.rateLimits.authFailuresPerMinute,
+    ...limiterStore(deps.config.rateLimitStore, deps.store.rateLimits, {
+      prefix: 'auth-failures',
+      limit: deps.config.rateLimits.authFailuresPerMinute,
+      windowMs: 60_000,
+    }),
   });
   // Before the JSON limits below: the Temporal UI posts whole histories to be decoded.
   app.use(
     codecRoutes({
       guard: authGuard,
       codec: new EncryptionCodec(deps.config.codec.keys),
-      authorize: deps.config.codec.trustUiOrigin
-        ? devCodecAuthorizer({ adminKey: deps.config.adminKey, uiOrigins: deps.config.codec.uiOrigins })
-        : adminKeyAuthorizer(deps.config.adminKey),
+      authorize: codecAuthorizer(deps.config),
+      audit: (entry) =>
+        deps.logger[entry.outcome === 'refused' ? 'warn' : 'info'](
+          { audit: 'codec', ...entry },
+          `codec ${entry.operation} ${entry.outcome}`,
+        ),
       allowedOrigins: deps.config.codec.uiOrigins,
     }),
   );

@@ -10,12 +10,18 @@
  *   IP is refused with 429 `{detail}` and `Retry-After` until the window ends — a correct key
  *   too, so a guesser cannot tell a hit from a miss while blocked. Other IPs are unaffected.
  * - Failed responses carry the IETF `RateLimit` / `RateLimit-Policy` headers (draft 8).
- * The counters live in memory (express-rate-limit's MemoryStore): per API process. Behind a
- * proxy, `req.ip` is the client only when express's `trust proxy` is set accordingly.
+ * The counters live in the store given (the shared MongoDB one in the app, so every API instance
+ * counts against one budget; express-rate-limit's MemoryStore otherwise). Behind a proxy,
+ * `req.ip` is the client only when `TOKENPAY_TRUST_PROXY` describes the proxies.
  */
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { ipKeyGenerator, rateLimit, type RateLimitRequestHandler } from 'express-rate-limit';
+import {
+  ipKeyGenerator,
+  rateLimit,
+  type RateLimitRequestHandler,
+  type Store as LimitStore,
+} from 'express-rate-limit';
 
 import type { Store } from '../store';
 import type { MerchantDoc } from '../store/mongo';
@@ -38,6 +44,8 @@ export interface AuthFailureGuardOptions {
   failuresPerMinute: number;
   /** window length; one minute unless a test shortens it */
   windowMs?: number;
+  /** where the failures are counted (default: in this process) */
+  store?: LimitStore;
 }
 
 /** Counts failed authentications per client IP and refuses an IP that has had too many. */
@@ -67,6 +75,7 @@ export function createAuthFailureGuard(options: AuthFailureGuardOptions): AuthFa
     legacyHeaders: false,
     identifier: 'auth-failures',
     keyGenerator: clientKey,
+    ...(options.store ? { store: options.store } : {}),
     handler: (_req, _res, next) => next(detail(429, TOO_MANY)),
   });
 

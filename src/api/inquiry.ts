@@ -20,6 +20,7 @@ import { WebhookDeliveryWorkflow } from '../workflows/webhook-delivery';
 import { ATTEMPT_WAIT_MS, checkoutHandle, withTimeout } from './attempts';
 import type { CheckoutDeps } from './checkout-session';
 import { fieldErrors } from './errors';
+import { assertAllowedTargets } from './outbound-targets';
 
 /**
  * The states Ottu re-confirms with the gateway (pending, attempted, failed, expired), plus
@@ -35,6 +36,7 @@ export async function inquire(
   found: PaymentRecord,
   options: { notify: boolean; webhookUrl?: string; requestKey?: string },
 ): Promise<SignedWebhookPayload> {
+  await assertAllowedTargets({ webhook_url: options.webhookUrl }, deps.config.targets);
   let record = found;
   const last = record.attempts.at(-1);
   if (RECHECKED.includes(record.state) && last?.result === 'pending' && last.charge_id) {

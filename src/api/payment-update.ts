@@ -20,6 +20,7 @@ import { checkoutHandle } from './attempts';
 import type { CheckoutDeps } from './checkout-session';
 import { detail, fieldErrors, notFound } from './errors';
 import { canonical } from './idempotency';
+import { assertAllowedTargets } from './outbound-targets';
 import { paymentTerms, withoutIgnoredFields } from './payments';
 import { assertNoRefusal, httpErrorOf, refusalOf } from './refusals';
 
@@ -58,6 +59,14 @@ export async function updatePayment(
   const set: Partial<PaymentRecord> = Object.fromEntries(changed.map((f) => [f, given[f]]));
   const amendment: SessionAmendment = {};
   const has = (f: string): boolean => changed.includes(f);
+  // a new webhook or redirect target is held to the same policy as at create
+  await assertAllowedTargets(
+    {
+      webhook_url: has('webhook_url') ? body.webhook_url : undefined,
+      redirect_url: has('redirect_url') ? body.redirect_url : undefined,
+    },
+    deps.config.targets,
+  );
 
   if (has('amount') || has('currency_code') || has('pg_codes')) {
     const currency = (given.currency_code ?? record.currency_code) as string;

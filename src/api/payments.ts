@@ -4,6 +4,8 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Client } from '@temporalio/client';
 
 import type { AppConfig } from '../config';
+import type { Logger } from '../logger';
+import { assertAllowedTargets } from './outbound-targets';
 import { DEFAULT_EXPIRATION, parseExpirationTime } from '../domain/duration';
 import type { GatewayConfig } from '../domain/gateway-config';
 import {
@@ -53,6 +55,8 @@ export interface PaymentDeps {
   config: AppConfig;
   store: Store;
   temporal: Client;
+  /** where a failed start is explained (the API's logger) */
+  logger?: Pick<Logger, 'warn'>;
 }
 
 /**
@@ -115,6 +119,8 @@ export async function createPayment(
   idempotencyKey?: string,
   extras: { attachment?: string } = {},
 ): Promise<PaymentRecord> {
+  // production: no webhook or redirect into a private network (checked again at each delivery)
+  await assertAllowedTargets(body, deps.config.targets);
   const { amount, gateways } = await paymentTerms(deps, merchant, {
     amount: body.amount,
     currency: body.currency_code as CurrencyCode,
@@ -168,6 +174,7 @@ export async function createPayment(
   } catch (error) {
     if (error instanceof WorkflowExecutionAlreadyStartedError) return stored;
     if (!idempotencyKey) await deps.store.payments.remove(sessionId).catch(() => undefined);
+    deps.logger?.warn({ err: error, session_id: sessionId }, 'the checkout workflow could not be started');
     throw detail(503, 'The payment engine is unavailable. Retry with the same Idempotency-Key.', {
       cause: (error as Error).name,
     });

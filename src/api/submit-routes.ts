@@ -8,7 +8,6 @@ import { randomUUID } from 'node:crypto';
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { rateLimit } from 'express-rate-limit';
 
-import type { AppConfig } from '../config';
 import { cvvLength, isValidCvv, validateCard } from '../domain/card';
 import { attemptRefusal } from '../domain/checkout';
 import { customerMessage } from '../domain/decline-messages';
@@ -18,12 +17,13 @@ import { savedCardRefusal } from '../domain/saved-card';
 import { submitPaymentSchema, type SubmitPaymentRequest } from '../domain/schemas';
 import { GatewayRejectedError, GatewayUnavailableError } from '../gateway/port';
 import { paymentCard, type CardObject } from '../ottu/card';
-import { cardFingerprint } from '../secrets/fingerprint';
+import { cardFingerprints } from '../secrets/fingerprint';
 import { cardFacts } from '../store/cards';
 import type { AttemptOutcome, NewCardAttempt, SubmitAttempt } from '../workflows/definitions';
 import { checkoutHandle, redirectUrl, submitAttempt } from './attempts';
 import { isValidCsrfToken, loadSession, type CheckoutDeps } from './checkout-session';
 import { detail, fieldErrors, notFound } from './errors';
+import { limiterStore } from './rate-limit-store';
 import { assertNoRefusal, httpErrorOf } from './refusals';
 
 type PreparedAttempt = { attempt: SubmitAttempt; updateId: string };
@@ -34,7 +34,7 @@ export type SubmitResponse = Omit<AttemptOutcome, 'token'> & { token?: CardObjec
 export function submitRoutes(deps: CheckoutDeps): Router {
   const router = Router();
 
-  router.post('/checkout/:sessionId/submit', ...submitLimits(deps.config), async (req, res) => {
+  router.post('/checkout/:sessionId/submit', ...submitLimits(deps), async (req, res) => {
     res.set('Cache-Control', 'no-store');
     if (!req.is('application/json')) throw detail(415, 'Send the payment as application/json.');
     const record = await loadSession(deps.store, String(req.params.sessionId));
@@ -61,7 +61,7 @@ export function submitRoutes(deps: CheckoutDeps): Router {
     );
     const { attempt, updateId } =
       body.payment_method === 'card'
-        ? await newCardAttempt(deps, body)
+        ? await newCardAttempt(deps, record.merchant_id, body)
         : await savedCardAttempt(deps, record, body);
     const outcome = await submitAttempt(
       checkoutHandle(deps.temporal, record._id),
@@ -80,6 +80,7 @@ export function submitRoutes(deps: CheckoutDeps): Router {
 /** Validates the card and exchanges it for the gateway's single-use token: no PAN goes further. */
 async function newCardAttempt(
   deps: CheckoutDeps,
+  merchantId: string,
   body: Extract<SubmitPaymentRequest, { payment_method: 'card' }>,
 ): Promise<PreparedAttempt> {
   const validation = validateCard(body.card, new Date());
@@ -110,7 +111,7 @@ async function newCardAttempt(
       exp_year: gatewayToken.card.exp_year,
       name_on_card: card.name,
     },
-    fingerprint: cardFingerprint(card.number, deps.config.fingerprintKey),
+    fingerprint: cardFingerprints(card.number, merchantId, deps.config.fingerprintKeys),
     saveCard: body.save_card,
   };
   // One single-use token is one attempt: a retried request joins the same update.
@@ -169,15 +170,23 @@ async function gatewayCall<T>(call: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Per-IP and per-session limits on submits: card testing and CVV guessing get a 429. */
-function submitLimits(config: AppConfig): RequestHandler[] {
+/**
+ * Per-IP and per-session limits on submits: card testing and CVV guessing get a 429. Counted in
+ * the store every API instance shares, per client address (`req.ip`: the customer's, behind a
+ * proxy that `TOKENPAY_TRUST_PROXY` describes).
+ */
+function submitLimits(deps: CheckoutDeps): RequestHandler[] {
+  const { config } = deps;
   const tooMany = (message: string) => (_req: Request, res: Response) => {
     res.status(429).json({ detail: message });
   };
+  const store = (prefix: string, limit: number) =>
+    limiterStore(config.rateLimitStore, deps.store.rateLimits, { prefix, limit, windowMs: 60_000 });
   return [
     rateLimit({
       windowMs: 60_000,
       limit: config.rateLimits.submitPerIpPerMinute,
+      ...store('submit-ip', config.rateLimits.submitPerIpPerMinute),
       standardHeaders: 'draft-8',
       legacyHeaders: false,
       handler: tooMany('Too many payment attempts from this network. Wait a minute and try again.'),
@@ -185,6 +194,7 @@ function submitLimits(config: AppConfig): RequestHandler[] {
     rateLimit({
       windowMs: 60_000,
       limit: config.rateLimits.submitPerSessionPerMinute,
+      ...store('submit-session', config.rateLimits.submitPerSessionPerMinute),
       standardHeaders: 'draft-8',
       legacyHeaders: false,
       keyGenerator: (req) => `session:${String(req.params.sessionId)}`,

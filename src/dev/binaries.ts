@@ -580,3 +580,214 @@ function makeWritable(p: string): void {
   fs.chmodSync(p, st.mode | 0o200 | (st.isDirectory() ? 0o700 : 0));
   if (st.isDirectory()) for (const entry of fs.readdirSync(p)) makeWritable(path.join(p, entry));
 }
+
+// ---------------------------------------------------------------------------------------------
+// The cluster profile: Temporal server + its SQL schema tool, the Temporal UI server, PostgreSQL
+// ---------------------------------------------------------------------------------------------
+
+/** The Temporal server of docker-compose.yml (`temporalio/auto-setup:1.29.1`). */
+export const TEMPORAL_SERVER_VERSION = 'v1.29.1';
+/** The Temporal UI of docker-compose.yml (`temporalio/ui:2.42.1`). */
+export const TEMPORAL_UI_VERSION = 'v2.42.1';
+
+const TEMPORAL_SERVER_MODULE = 'go.temporal.io/server';
+const TEMPORAL_UI_MODULE = 'github.com/temporalio/ui-server/v2';
+
+interface GoTool {
+  /** package path inside the module */
+  pkg: string;
+  /** what `go install` names the binary */
+  built: string;
+  /** where it is cached */
+  target: string;
+}
+
+/**
+ * Builds Go packages of one module at one version into the cache, the way FerretDB is built
+ * (a scratch module + `go get -tool`: a plain `go install pkg@version` fails on this proxy setup
+ * for some modules), and the binaries atomically into place.
+ */
+async function goBuild(
+  log: Log,
+  what: string,
+  module: string,
+  version: string,
+  tools: GoTool[],
+): Promise<void> {
+  const go = findOnPath('go');
+  if (!go) throw new Error('the Go toolchain (`go`) is not on PATH');
+  const buildDir = path.join(cacheDir(), `${path.basename(module)}-build`);
+  const stagingBin = path.join(buildDir, 'gobin');
+  log(
+    `tokenpay: building ${what} ${version} with Go into ${path.dirname(tools[0]!.target)} (a few minutes, once) ...`,
+  );
+  const t0 = Date.now();
+  fs.mkdirSync(buildDir, { recursive: true });
+  for (const entry of ['go.mod', 'go.sum', 'gobin'])
+    fs.rmSync(path.join(buildDir, entry), { recursive: true, force: true });
+  const env: NodeJS.ProcessEnv = {
+    GOFLAGS: `${process.env.GOFLAGS ?? ''} -buildvcs=false`.trim(),
+    GOWORK: 'off',
+  };
+  await run(go, ['mod', 'init', `tokenpay-${path.basename(module)}-build`], { cwd: buildDir, env });
+  for (const tool of tools) {
+    await run(go, ['get', '-tool', `${module}/${tool.pkg}@${version}`], { cwd: buildDir, env });
+  }
+  await run(go, ['install', ...tools.map((t) => `${module}/${t.pkg}`)], {
+    cwd: buildDir,
+    env: { ...env, GOBIN: stagingBin },
+    timeoutMs: 40 * 60_000,
+  });
+  for (const tool of tools) {
+    fs.mkdirSync(path.dirname(tool.target), { recursive: true });
+    const tmp = `${tool.target}.tmp-${process.pid}`;
+    fs.copyFileSync(path.join(stagingBin, tool.built), tmp);
+    fs.chmodSync(tmp, 0o755);
+    fs.renameSync(tmp, tool.target);
+  }
+  fs.rmSync(stagingBin, { recursive: true, force: true });
+  log(`tokenpay: built ${what} ${version} in ${formatSeconds(Date.now() - t0)}`);
+}
+
+export interface TemporalServerBinaries {
+  /** `temporal-server` (the `server` command of go.temporal.io/server) */
+  server: string;
+  /** `temporal-sql-tool` (its schema tool) */
+  sqlTool: string;
+}
+
+const SERVER_VERSION_RE = new RegExp(`version ${TEMPORAL_SERVER_VERSION.slice(1).replace(/\./g, '\\.')}`);
+
+/**
+ * The Temporal server and its SQL schema tool at TEMPORAL_SERVER_VERSION: `$TEMPORAL_SERVER_BIN` and
+ * `$TEMPORAL_SQL_TOOL_BIN`, else `<cache>/bin/temporal-server-<version>` (built from the Go module
+ * on first use: ~3-4 min on 2 cores, 130 + 60 MB).
+ */
+export async function ensureTemporalServerBinaries(log: Log = defaultLog): Promise<TemporalServerBinaries> {
+  const fromEnv = { server: process.env.TEMPORAL_SERVER_BIN, sqlTool: process.env.TEMPORAL_SQL_TOOL_BIN };
+  if (fromEnv.server && fromEnv.sqlTool) {
+    await probeVersion(path.resolve(fromEnv.server), SERVER_VERSION_RE);
+    await probeVersion(path.resolve(fromEnv.sqlTool), SERVER_VERSION_RE);
+    return { server: path.resolve(fromEnv.server), sqlTool: path.resolve(fromEnv.sqlTool) };
+  }
+  const cached: TemporalServerBinaries = {
+    server: path.join(cacheDir(), 'bin', `temporal-server-${TEMPORAL_SERVER_VERSION}`),
+    sqlTool: path.join(cacheDir(), 'bin', `temporal-sql-tool-${TEMPORAL_SERVER_VERSION}`),
+  };
+  const ready = async () =>
+    (await firstWorking([cached.server], SERVER_VERSION_RE)) &&
+    (await firstWorking([cached.sqlTool], SERVER_VERSION_RE));
+  if (await ready()) return cached;
+  return withInstallLock(log, async () => {
+    if (await ready()) return cached;
+    try {
+      await goBuild(log, 'Temporal server', TEMPORAL_SERVER_MODULE, TEMPORAL_SERVER_VERSION, [
+        { pkg: 'cmd/server', built: 'server', target: cached.server },
+        { pkg: 'cmd/tools/sql', built: 'sql', target: cached.sqlTool },
+      ]);
+      await probeVersion(cached.server, SERVER_VERSION_RE);
+      await probeVersion(cached.sqlTool, SERVER_VERSION_RE);
+      return cached;
+    } catch (err) {
+      throw new Error(
+        `Could not build the Temporal server ${TEMPORAL_SERVER_VERSION}: ${(err as Error).message}\n` +
+          'Fix: install Go >= 1.24 with the module proxy reachable, or build it yourself ' +
+          `(\`go install ${TEMPORAL_SERVER_MODULE}/cmd/server@${TEMPORAL_SERVER_VERSION}\` and cmd/tools/sql) ` +
+          'and set TEMPORAL_SERVER_BIN and TEMPORAL_SQL_TOOL_BIN.',
+      );
+    }
+  });
+}
+
+const UI_VERSION_RE = new RegExp(`Temporal UI version ${TEMPORAL_UI_VERSION.slice(1).replace(/\./g, '\\.')}`);
+
+/**
+ * The Temporal UI server at TEMPORAL_UI_VERSION (its Go module embeds the built UI):
+ * `$TEMPORAL_UI_SERVER_BIN`, else `<cache>/bin/temporal-ui-server-<version>` (built on first use,
+ * ~30 s, 150 MB). `temporal server start-dev` embeds a UI too but can only serve it for its own
+ * dev server, not for another Temporal.
+ */
+export async function ensureTemporalUiServerBinary(log: Log = defaultLog): Promise<string> {
+  const fromEnv = process.env.TEMPORAL_UI_SERVER_BIN;
+  if (fromEnv) {
+    await probeVersion(path.resolve(fromEnv), UI_VERSION_RE);
+    return path.resolve(fromEnv);
+  }
+  const cached = path.join(cacheDir(), 'bin', `temporal-ui-server-${TEMPORAL_UI_VERSION}`);
+  if (await firstWorking([cached], UI_VERSION_RE)) return cached;
+  return withInstallLock(log, async () => {
+    if (await firstWorking([cached], UI_VERSION_RE)) return cached;
+    try {
+      await goBuild(log, 'Temporal UI server', TEMPORAL_UI_MODULE, TEMPORAL_UI_VERSION, [
+        { pkg: 'cmd/server', built: 'server', target: cached },
+      ]);
+      await probeVersion(cached, UI_VERSION_RE);
+      return cached;
+    } catch (err) {
+      throw new Error(
+        `Could not build the Temporal UI server ${TEMPORAL_UI_VERSION}: ${(err as Error).message}\n` +
+          `Fix: build it yourself (\`go install ${TEMPORAL_UI_MODULE}/cmd/server@${TEMPORAL_UI_VERSION}\`) and set TEMPORAL_UI_SERVER_BIN.`,
+      );
+    }
+  });
+}
+
+export interface PostgresBinaries {
+  initdb: string;
+  postgres: string;
+  /** PostgreSQL refuses to run as root: the user it runs as then (Debian's `postgres`) */
+  runAs?: { uid: number; gid: number; name: string };
+}
+
+/**
+ * PostgreSQL from Debian's packages (`apt-get install postgresql`): `$POSTGRES_BIN_DIR`, else the
+ * newest `/usr/lib/postgresql/<major>/bin`, else `initdb` and `postgres` on PATH.
+ */
+export function findPostgres(): PostgresBinaries {
+  const dirs: string[] = [];
+  if (process.env.POSTGRES_BIN_DIR) dirs.push(process.env.POSTGRES_BIN_DIR);
+  try {
+    const majors = fs
+      .readdirSync('/usr/lib/postgresql')
+      .filter((d) => /^\d+$/.test(d))
+      .sort((a, b) => Number(b) - Number(a));
+    dirs.push(...majors.map((m) => path.join('/usr/lib/postgresql', m, 'bin')));
+  } catch {
+    /* not installed from Debian's packages */
+  }
+  const found =
+    dirs
+      .map((dir) => ({ initdb: path.join(dir, 'initdb'), postgres: path.join(dir, 'postgres') }))
+      .find((b) => isExecutableFile(b.initdb) && isExecutableFile(b.postgres)) ??
+    (findOnPath('initdb') && findOnPath('postgres')
+      ? { initdb: findOnPath('initdb')!, postgres: findOnPath('postgres')! }
+      : undefined);
+  if (!found) {
+    throw new Error(
+      'PostgreSQL is not installed: `apt-get install postgresql` (Debian/Ubuntu), or set POSTGRES_BIN_DIR ' +
+        'to the directory holding initdb and postgres.',
+    );
+  }
+  if (process.getuid?.() !== 0) return found;
+  const user = readPasswdEntry(process.env.POSTGRES_RUN_AS ?? 'postgres');
+  if (!user) {
+    throw new Error(
+      'PostgreSQL refuses to run as root and there is no `postgres` user: create one or set POSTGRES_RUN_AS.',
+    );
+  }
+  return { ...found, runAs: user };
+}
+
+function readPasswdEntry(name: string): { uid: number; gid: number; name: string } | undefined {
+  try {
+    const line = fs
+      .readFileSync('/etc/passwd', 'utf8')
+      .split('\n')
+      .find((l) => l.split(':')[0] === name);
+    if (!line) return undefined;
+    const [, , uid, gid] = line.split(':');
+    return { uid: Number(uid), gid: Number(gid), name };
+  } catch {
+    return undefined;
+  }
+}

@@ -415,3 +415,31 @@ export async function retryUntil<T>(
     await sleep(opts.intervalMs ?? 250);
   }
 }
+
+/**
+ * A free port below `max` (Temporal stores membership ports in a PostgreSQL smallint, so they
+ * must be below 32768, where the kernel never hands out ephemeral ports).
+ */
+export async function freePortBelow(max: number, host = '127.0.0.1', min = 20_000): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = min + Math.floor(Math.random() * (max - min));
+    const free = await new Promise<boolean>((resolve) => {
+      const server = net.createServer();
+      server.unref();
+      server.once('error', () => resolve(false));
+      server.listen({ host, port, exclusive: true }, () => server.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+  throw new Error(`no free port between ${min} and ${max} on ${host}`);
+}
+
+/** True when nothing listens on host:port (it can be bound). */
+export function portIsFree(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.unref();
+    server.once('error', () => resolve(false));
+    server.listen({ host, port, exclusive: true }, () => server.close(() => resolve(true)));
+  });
+}

@@ -8,8 +8,7 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Connection } from '@temporalio/client';
 import { MongoClient } from 'mongodb';
-import { indexedValueType } from '../temporal/register-search-attributes';
-import { SEARCH_ATTRIBUTES, SEARCH_ATTRIBUTE_NAMES } from '../workflows/search-attributes';
+import { searchAttributeFlags, searchAttributeTypes } from '../temporal/setup';
 import { ensureFerretDbBinary, ensureTemporalBinary, type Log } from './binaries';
 import {
   describeExit,
@@ -19,9 +18,6 @@ import {
   waitForPort,
   type ServiceProcess,
 } from './process';
-
-/** Custom search attributes the payment workflows carry (CONTRACT §8, §9). */
-export const PAYMENT_SEARCH_ATTRIBUTES = SEARCH_ATTRIBUTE_NAMES;
 
 export interface RunningService {
   /** Stops the service (process group SIGTERM, SIGKILL after the grace period). Idempotent. */
@@ -82,9 +78,7 @@ export function temporalDevServerArgs(
     if (opts.codecEndpoint) args.push('--ui-codec-endpoint', opts.codecEndpoint);
   }
   if (opts.dbFile) args.push('--db-filename', opts.dbFile);
-  for (const name of PAYMENT_SEARCH_ATTRIBUTES) {
-    args.push('--search-attribute', `${name}=${SEARCH_ATTRIBUTES[name]}`);
-  }
+  for (const flag of searchAttributeFlags()) args.push('--search-attribute', flag);
   args.push('--log-format', 'json', '--log-level', 'warn');
   return args;
 }
@@ -120,9 +114,9 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
           await connection.workflowService.getSystemInfo({});
           await connection.workflowService.describeNamespace({ namespace });
           const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
-          const missing = PAYMENT_SEARCH_ATTRIBUTES.filter(
-            (name) => Number(customAttributes?.[name]) !== indexedValueType(name),
-          );
+          const missing = [...searchAttributeTypes()]
+            .filter(([name, type]) => Number(customAttributes?.[name]) !== type)
+            .map(([name]) => name);
           if (missing.length > 0)
             throw new Error(`search attributes not registered yet: ${missing.join(', ')}`);
         } finally {

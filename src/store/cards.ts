@@ -7,6 +7,7 @@ import { MongoServerError, type Collection } from 'mongodb';
 
 import type { CardSummary, SavedCard } from '../domain/payment';
 import { locksAfter, type SavedCardFacts } from '../domain/saved-card';
+import { LEGACY_KEY_ID, parseCardFingerprints, type FingerprintCandidate } from '../secrets/fingerprint';
 import type { SavedCardDoc, WalletDoc } from './mongo';
 
 export interface SaveCardInput {
@@ -14,6 +15,7 @@ export interface SaveCardInput {
   customerId: string;
   pgCode: string;
   gatewayRef: string;
+  /** `kid:hex[,kid:hex…]` from secrets/fingerprint: the current key's first, then older keys' */
   fingerprint: string;
   card: CardSummary;
   /** auto-debit agreement the card is saved for */
@@ -30,6 +32,12 @@ export function newCardToken(): string {
 }
 
 const walletId = (merchantId: string, customerId: string): string => `${merchantId}:${customerId}`;
+
+/** Is this stored card the card one of these fingerprints describes? */
+const fingerprintMatches = (card: SavedCardDoc, candidates: FingerprintCandidate[]): boolean =>
+  candidates.some(
+    (c) => c.value === card.fingerprint && c.keyId === (card.fingerprint_key_id ?? LEGACY_KEY_ID),
+  );
 
 /** What may leave the store about a card: never the gateway reference or the fingerprint. */
 export function toSavedCard(doc: SavedCardDoc): SavedCard {
@@ -64,13 +72,17 @@ export class CardsRepository {
 
   /** Saves the card or, when this customer already saved it at this gateway, refreshes that token. */
   async save(input: SaveCardInput, now: Date): Promise<SavedCardDoc> {
+    const [current, ...older] = parseCardFingerprints(input.fingerprint);
+    if (!current) throw new Error('a saved card needs a fingerprint');
+    if (older.length > 0) await this.rekey(input, current, older);
     const doc: SavedCardDoc = {
       _id: newCardToken(),
       merchant_id: input.merchantId,
       customer_id: input.customerId,
       pg_code: input.pgCode,
       gateway_ref: input.gatewayRef,
-      fingerprint: input.fingerprint,
+      fingerprint: current.value,
+      fingerprint_key_id: current.keyId,
       brand: input.card.brand,
       bin: input.card.bin,
       last4: input.card.last4,
@@ -93,7 +105,7 @@ export class CardsRepository {
     }
     // This customer saved this card here before: refresh that token.
     const same = (card: SavedCardDoc): boolean =>
-      card.pg_code === input.pgCode && card.fingerprint === input.fingerprint;
+      card.pg_code === input.pgCode && card.fingerprint === current.value;
     const known = (await this.walletCards(input.merchantId, input.customerId)).find(same);
     const key = known
       ? { _id: known._id }
@@ -101,7 +113,7 @@ export class CardsRepository {
           merchant_id: input.merchantId,
           customer_id: input.customerId,
           pg_code: input.pgCode,
-          fingerprint: input.fingerprint,
+          fingerprint: current.value,
         };
     // Paying with the full card again also lifts a CVC lock.
     await this.cards.updateOne(key, {
@@ -122,6 +134,27 @@ export class CardsRepository {
     await this.addToWallet(existing); // heals a save that crashed between its two writes
     if (input.agreementId) await this.unlinkOthers(existing, input.agreementId);
     return existing;
+  }
+
+  /**
+   * Key rotation: this customer's copy of the card saved under an older fingerprint key is moved
+   * to the current key, so saving it again finds it (and the older key can be retired later).
+   */
+  private async rekey(input: SaveCardInput, current: FingerprintCandidate, older: FingerprintCandidate[]) {
+    const stale = (await this.walletCards(input.merchantId, input.customerId)).filter(
+      (card) => card.pg_code === input.pgCode && fingerprintMatches(card, older),
+    );
+    for (const card of stale) {
+      try {
+        await this.cards.updateOne(
+          { _id: card._id },
+          { $set: { fingerprint: current.value, fingerprint_key_id: current.keyId } },
+        );
+      } catch (error) {
+        // a copy under the current key exists already: leave this one as it is
+        if (!(error instanceof MongoServerError) || error.code !== DUPLICATE_KEY) throw error;
+      }
+    }
   }
 
   private async addToWallet(card: SavedCardDoc): Promise<void> {
@@ -228,8 +261,9 @@ export class CardsRepository {
 
   /** The customer paid with the full card: lift any CVC lock on their saved copies of it. */
   async unlockByFingerprint(merchantId: string, customerId: string, fingerprint: string): Promise<void> {
+    const candidates = parseCardFingerprints(fingerprint);
     const copies = (await this.walletCards(merchantId, customerId)).filter(
-      (card) => card.fingerprint === fingerprint && (card.locked_at || card.cvc_failures),
+      (card) => fingerprintMatches(card, candidates) && (card.locked_at || card.cvc_failures),
     );
     for (const card of copies) {
       await this.cards.updateOne(

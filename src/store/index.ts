@@ -12,6 +12,7 @@ import { MerchantsRepository } from './merchants';
 import { collections } from './mongo';
 import { PaymentsRepository } from './payments';
 import { PublicKeysRepository } from './public-keys';
+import { RateLimitTickets } from './rate-limits';
 import { WebhookDeliveryLog } from './webhook-deliveries';
 
 export interface Store {
@@ -24,6 +25,8 @@ export interface Store {
   gatewayEvents: GatewayEvents;
   attachments: AttachmentsRepository;
   publicKeys: PublicKeysRepository;
+  /** rate-limit counters shared by every API instance */
+  rateLimits: RateLimitTickets;
   /** true when the database answers (readiness) */
   ping(): Promise<boolean>;
 }
@@ -39,6 +42,7 @@ export function createStore(db: Db): Store {
     gatewayEvents: new GatewayEvents(c.gatewayEvents),
     attachments: new AttachmentsRepository(c.attachments),
     publicKeys: new PublicKeysRepository(c.publicKeys),
+    rateLimits: new RateLimitTickets(c.rateLimits),
     ping: async () => (await db.command({ ping: 1 })).ok === 1,
   };
 }

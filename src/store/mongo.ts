@@ -11,6 +11,7 @@ import type { GatewayConfig } from '../domain/gateway-config';
 import type { PaymentRecord } from '../domain/payment';
 import { GATEWAY_EVENTS_COLLECTION, type GatewayEventDoc } from './gateway-events';
 import type { PublicKeyDoc } from './public-keys';
+import type { RateLimitTicketDoc } from './rate-limits';
 import { WEBHOOK_DELIVERIES_COLLECTION, type DeliveryAttemptDoc } from './webhook-deliveries';
 
 export interface MerchantDoc {
@@ -36,7 +37,10 @@ export interface SavedCardDoc {
   pg_code: string;
   /** the gateway's card-on-file reference */
   gateway_ref: string;
+  /** keyed fingerprint of the card (secrets/fingerprint), under the master key below */
   fingerprint: string;
+  /** id of the fingerprint master key; absent on cards saved before key ids (the legacy key) */
+  fingerprint_key_id?: string;
   brand: CardBrand;
   bin: string;
   last4: string;
@@ -85,6 +89,7 @@ export interface Collections {
   gatewayEvents: Collection<GatewayEventDoc>;
   attachments: Collection<AttachmentDoc>;
   publicKeys: Collection<PublicKeyDoc>;
+  rateLimits: Collection<RateLimitTicketDoc>;
 }
 
 export function collections(db: Db): Collections {
@@ -99,6 +104,7 @@ export function collections(db: Db): Collections {
     gatewayEvents: db.collection<GatewayEventDoc>(GATEWAY_EVENTS_COLLECTION),
     attachments: db.collection<AttachmentDoc>('attachments'),
     publicKeys: db.collection<PublicKeyDoc>('public_keys'),
+    rateLimits: db.collection<RateLimitTicketDoc>('rate_limits'),
   };
 }
 
@@ -125,6 +131,8 @@ export async function ensureIndexes(db: Db): Promise<void> {
     ),
     c.gatewayEvents.createIndex({ received_at: 1 }, { name: 'received_at' }),
     c.publicKeys.createIndex({ merchant_id: 1 }, { name: 'merchant' }),
+    // not a TTL index (FerretDB has none): expired windows are swept by the API
+    c.rateLimits.createIndex({ expires_at: 1 }, { name: 'expires_at' }),
   ]);
 }
 

@@ -21,7 +21,10 @@ export interface DeliveryAttemptEntry {
   attempt: number;
   outcome: DeliveryOutcome;
   status?: number;
+  /** tokenpay's reason (e.g. `HTTP 503`, a timeout): never the receiver's answer body */
   error?: string;
+  /** how long the attempt took */
+  duration_ms?: number;
   at: Date;
 }
 
@@ -44,6 +47,7 @@ export class WebhookDeliveryLog {
       outcome: entry.outcome,
       ...(entry.status !== undefined ? { status: entry.status } : {}),
       ...(entry.error !== undefined ? { error: entry.error.slice(0, MAX_ERROR_LENGTH) } : {}),
+      ...(entry.duration_ms !== undefined ? { duration_ms: entry.duration_ms } : {}),
       at: entry.at,
     };
     try {

@@ -2,16 +2,27 @@
  * One delivery attempt of a webhook (CONTRACT §4). Retrying is the caller's job (an activity and
  * its retry policy); this only says whether another attempt can help:
  * 2xx → delivered; 429, 5xx, timeout, connection error → retryable; any other 4xx, a 3xx
- * (redirects are never followed) or an unusable URL → rejected, final.
+ * (redirects are never followed), an unusable URL or a target the policy refuses → rejected, final.
+ *
+ * The target is checked on every attempt (`targets.ts`): DNS is resolved again and the address
+ * connected to is the one checked. The receiver's answer body is never kept — the result carries
+ * its status and the time it took — and the connection is closed as soon as the status line and
+ * headers arrived, so a receiver cannot make tokenpay read (or store) anything it sends.
  */
+import http from 'node:http';
+import https from 'node:https';
+import ipaddr from 'ipaddr.js';
+
 import { deliveryOutcomeOf, type DeliveryOutcome } from '../domain/webhook';
 import type { SignedWebhookPayload } from './payload';
+import { addressProblem, guardedLookup, OPEN_TARGETS, type Resolver, type TargetPolicy } from './targets';
 
 export type { DeliveryOutcome };
 
 export interface DeliveryResult {
   outcome: DeliveryOutcome;
   status?: number;
+  /** why it was not delivered, in tokenpay's words (never the receiver's body) */
   error?: string;
   durationMs: number;
 }
@@ -20,69 +31,70 @@ export interface DeliverOptions {
   url: string;
   body: SignedWebhookPayload;
   timeoutMs: number;
-  fetchImpl?: typeof fetch;
+  /** which addresses may be connected to (production refuses private ones); default: any */
+  policy?: TargetPolicy;
+  /** name resolution (tests stand in for DNS); default: the system's */
+  resolver?: Resolver;
 }
 
 export const WEBHOOK_USER_AGENT = 'tokenpay-webhooks/1';
-/** Longest piece of a receiver's response body ever kept in `error`. */
-export const MAX_RESPONSE_SNIPPET = 500;
-/** Bytes read from an error response at most: enough for the snippet, never the whole body. */
-const MAX_RESPONSE_READ_BYTES = 4096;
+const MAX_ERROR_LENGTH = 200;
 
 export async function deliverWebhookOnce(options: DeliverOptions): Promise<DeliveryResult> {
   const started = performance.now();
   const elapsed = (): number => Math.round(performance.now() - started);
+  const policy = options.policy ?? OPEN_TARGETS;
 
-  const target = checkUrl(options.url);
+  const target = checkUrl(options.url, policy);
   if (typeof target === 'string') return { outcome: 'rejected', error: target, durationMs: elapsed() };
 
-  const fetchImpl = options.fetchImpl ?? fetch;
-  const controller = new AbortController();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort();
-  }, options.timeoutMs);
-
-  try {
-    let response: Response;
-    try {
-      response = await fetchImpl(target.href, {
+  const payload = Buffer.from(JSON.stringify(options.body), 'utf8');
+  const client = target.protocol === 'https:' ? https : http;
+  return new Promise<DeliveryResult>((resolve) => {
+    let settled = false;
+    const finish = (result: Omit<DeliveryResult, 'durationMs'>): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve({ ...result, durationMs: elapsed() });
+    };
+    const request = client.request(
+      target,
+      {
         method: 'POST',
         headers: {
           'Content-Type': 'application/json',
+          'Content-Length': String(payload.byteLength),
           'User-Agent': WEBHOOK_USER_AGENT,
           'X-Tokenpay-Event-Id': options.body.event_id,
           'X-Tokenpay-Signature': options.body.signature,
         },
-        body: JSON.stringify(options.body),
-        redirect: 'manual',
-        signal: controller.signal,
-      });
-    } catch (error) {
-      return {
-        outcome: 'retryable',
-        error: timedOut ? `Timed out after ${options.timeoutMs} ms` : describeFetchError(error),
-        durationMs: elapsed(),
-      };
-    }
-
-    const status = response.status;
-    const outcome = deliveryOutcomeOf(status);
-    if (outcome === 'delivered') {
-      await response.body?.cancel().catch(() => undefined);
-      return { outcome, status, durationMs: elapsed() };
-    }
-    const snippet = await readSnippet(response);
-    const error = `HTTP ${status}${snippet ? `: ${snippet}` : ''}`;
-    return { outcome, status, error, durationMs: elapsed() };
-  } finally {
-    clearTimeout(timer);
-  }
+        lookup: guardedLookup(policy, options.resolver),
+        agent: false, // one connection per attempt: nothing pooled across merchants
+      },
+      (response) => {
+        // The status is the answer; the body is not read at all (the connection is closed).
+        const status = response.statusCode ?? 0;
+        const outcome = deliveryOutcomeOf(status);
+        finish(outcome === 'delivered' ? { outcome, status } : { outcome, status, error: `HTTP ${status}` });
+        response.destroy();
+        request.destroy();
+      },
+    );
+    const timer = setTimeout(() => {
+      finish({ outcome: 'retryable', error: `Timed out after ${options.timeoutMs} ms` });
+      request.destroy();
+    }, options.timeoutMs);
+    request.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ETARGETREFUSED') finish({ outcome: 'rejected', error: error.message });
+      else finish({ outcome: 'retryable', error: describeError(error) });
+    });
+    request.end(payload);
+  });
 }
 
 /** The URL to post to, or why it is not one. */
-function checkUrl(raw: string): URL | string {
+function checkUrl(raw: string, policy: TargetPolicy): URL | string {
   let url: URL;
   try {
     url = new URL(raw);
@@ -92,53 +104,18 @@ function checkUrl(raw: string): URL | string {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     return `Unsupported webhook URL scheme ${url.protocol.slice(0, 20)}`;
   }
-  // fetch refuses these anyway; refusing here keeps it a final outcome, not an endless retry.
   if (url.username || url.password) return 'Webhook URL must not contain credentials';
+  // A literal address is connected to without a lookup: check it here.
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (ipaddr.isValid(host) && !policy.allowedHosts.has(host.toLowerCase())) {
+    const problem = addressProblem(host, policy);
+    if (problem) return `Refused to connect: ${problem}`;
+  }
   return url;
 }
 
-/** The start of an error response's body, on one line, at most MAX_RESPONSE_SNIPPET characters. */
-async function readSnippet(response: Response): Promise<string> {
-  const body = response.body;
-  if (!body) return '';
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    while (size < MAX_RESPONSE_READ_BYTES) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      size += value.byteLength;
-    }
-  } catch {
-    // a body cut short (or the timeout) still leaves what was read
-  } finally {
-    await reader.cancel().catch(() => undefined);
-  }
-  const text = Buffer.concat(chunks)
-    .toString('utf8')
-    .replace(/\p{Cc}+/gu, ' ') // control characters, newlines included
-    .trim();
-  return text.length > MAX_RESPONSE_SNIPPET ? `${text.slice(0, MAX_RESPONSE_SNIPPET - 1)}…` : text;
-}
-
-function describeFetchError(error: unknown): string {
-  // Duck-typed, not instanceof: fetch's errors may come from another realm (vm, test runners).
-  const outer = asErrorLike(error);
-  const cause = asErrorLike(outer?.cause);
-  const code = cause?.code ?? outer?.code;
-  const message = cause?.message ?? outer?.message ?? String(error);
-  const text = code && !message.includes(code) ? `${code}: ${message}` : message;
-  return text.slice(0, MAX_RESPONSE_SNIPPET);
-}
-
-function asErrorLike(value: unknown): { message?: string; code?: string; cause?: unknown } | undefined {
-  if (typeof value !== 'object' || value === null) return undefined;
-  const v = value as { message?: unknown; code?: unknown; cause?: unknown };
-  return {
-    message: typeof v.message === 'string' && v.message ? v.message : undefined,
-    code: typeof v.code === 'string' ? v.code : undefined,
-    cause: v.cause,
-  };
+function describeError(error: NodeJS.ErrnoException): string {
+  const text =
+    error.code && !error.message.includes(error.code) ? `${error.code}: ${error.message}` : error.message;
+  return text.slice(0, MAX_ERROR_LENGTH);
 }

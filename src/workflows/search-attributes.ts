@@ -12,17 +12,15 @@ export const PaymentStateAttr = defineSearchAttributeKey('PaymentState', SearchA
 export const SessionId = defineSearchAttributeKey('SessionId', SearchAttributeType.KEYWORD);
 export const NeedsAttention = defineSearchAttributeKey('NeedsAttention', SearchAttributeType.BOOL);
 
-/** Every custom search attribute tokenpay uses, with its type, for registering them. */
-export const SEARCH_ATTRIBUTES = {
-  MerchantId: 'Keyword',
-  CustomerId: 'Keyword',
-  OrderNo: 'Keyword',
-  PaymentState: 'Keyword',
-  SessionId: 'Keyword',
-  NeedsAttention: 'Bool',
-} as const;
-
-export const SEARCH_ATTRIBUTE_NAMES = Object.keys(SEARCH_ATTRIBUTES) as (keyof typeof SEARCH_ATTRIBUTES)[];
+/** Every custom search attribute tokenpay uses: what temporal/setup.ts registers on a namespace. */
+export const SEARCH_ATTRIBUTE_KEYS = [
+  MerchantId,
+  CustomerId,
+  OrderNo,
+  PaymentStateAttr,
+  SessionId,
+  NeedsAttention,
+] as const;
 
 /** The attributes a payment's workflows start with (the checkout and its saved-card charges). */
 export function paymentSearchAttributes(

@@ -22,6 +22,8 @@ import { ADMIN_KEY, DEMO_API_KEY, newPayment, startHarness, type Harness } from 
 jest.setTimeout(120_000);
 
 const DEFAULT_LIMIT = 30;
+/** The codec's own operator credential (never the admin key). */
+const CODEC_OPERATOR_KEY = 'ops-codec-key-7hS2kq9Zx81mPq4Lr0Vw3Nb6';
 
 interface Reply {
   status: number;
@@ -87,7 +89,7 @@ describe('auth failure limit on a real stack (default policy)', () => {
 
   beforeAll(async () => {
     delete process.env.TOKENPAY_AUTH_FAILURES_PER_MINUTE; // the default applies
-    h = await startHarness();
+    h = await startHarness({ env: { TOKENPAY_CODEC_CREDENTIALS: `ops:${CODEC_OPERATOR_KEY}` } });
   });
   afterAll(async () => {
     if (savedEnv !== undefined) process.env.TOKENPAY_AUTH_FAILURES_PER_MINUTE = savedEnv;
@@ -154,9 +156,10 @@ describe('auth failure limit on a real stack (default policy)', () => {
     expect(await h.collections.merchants.countDocuments({ name: 'x' })).toBe(1);
   });
 
-  it(`wrong Admin-Keys on the codec endpoint share the budget: ${DEFAULT_LIMIT} × 401, then 429 for /codec and /admin`, async () => {
+  it(`wrong codec credentials share the budget: ${DEFAULT_LIMIT} × 401, then 429 for /codec and /admin`, async () => {
     const ip = '127.0.0.25';
-    const decode = (key: string) => call(ip, 'POST', '/codec/decode', adminKey(key), { payloads: [] });
+    const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
+    const decode = (key: string) => call(ip, 'POST', '/codec/decode', bearer(key), { payloads: [] });
     for (let i = 0; i < DEFAULT_LIMIT; i++) {
       expect({ i, status: (await decode(`guess-${i}`)).status }).toEqual({ i, status: 401 });
     }
@@ -164,13 +167,18 @@ describe('auth failure limit on a real stack (default policy)', () => {
     expect(blocked.status).toBe(429);
     expect(blocked.body).toEqual({ detail: expect.any(String) });
     expect(Number(blocked.headers['retry-after'])).toBeGreaterThanOrEqual(1);
-    expect((await decode(ADMIN_KEY)).status).toBe(429); // a right guess cannot be confirmed
+    expect((await decode(CODEC_OPERATOR_KEY)).status).toBe(429); // a right guess cannot be confirmed
     expect((await call(ip, 'POST', '/admin/v1/merchants', adminKey(ADMIN_KEY), { name: 'y' })).status).toBe(
       429,
     );
+    const other = '127.0.0.26';
     expect(
-      (await call('127.0.0.26', 'POST', '/codec/decode', adminKey(ADMIN_KEY), { payloads: [] })).status,
+      (await call(other, 'POST', '/codec/decode', bearer(CODEC_OPERATOR_KEY), { payloads: [] })).status,
     ).toBe(200);
+    // the admin key administers merchants; it does not open the codec
+    expect((await call(other, 'POST', '/codec/decode', adminKey(ADMIN_KEY), { payloads: [] })).status).toBe(
+      401,
+    );
   });
 
   it('only failed authentications count: successes, other 4xx and missing credentials never do', async () => {

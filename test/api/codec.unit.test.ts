@@ -1,18 +1,29 @@
-/** The codec server protocol the Temporal Web UI speaks: CORS, authentication, encode/decode. */
+/**
+ * The codec server protocol the Temporal Web UI speaks: CORS, its own credentials (operators'
+ * keys, OIDC tokens; never the admin key), the audit line per decode, encode/decode of every kind
+ * of payload (null and void results included).
+ */
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import express from 'express';
+import { exportJWK, generateKeyPair, SignJWT, type KeyLike } from 'jose';
+import { METADATA_ENCODING_KEY, defaultPayloadConverter } from '@temporalio/common';
 
 import {
-  adminKeyAuthorizer,
+  anyOf,
   codecRoutes,
-  devCodecAuthorizer,
+  devUiOriginAuthorizer,
   EMBEDDED_UI_ORIGINS,
+  oidcAuthorizer,
+  operatorKeyAuthorizer,
+  workflowIdsFromReferer,
+  type CodecAuditEntry,
 } from '../../src/api/codec-routes';
 import { EncryptionCodec } from '../../src/codec/encryption-codec';
 import { generateCodecKey, loadCodecKeys } from '../../src/codec/keys';
 
 const ADMIN_KEY = 'test-admin-key-123';
+const OPERATOR_KEY = 'alice-codec-secret-0123456789abcdef';
 const UI = 'http://127.0.0.1:8233';
 const SECRET = 'bob.secret@example.com';
 const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
@@ -21,13 +32,15 @@ const unb64 = (s: string): string => Buffer.from(s, 'base64').toString('utf8');
 const codec = new EncryptionCodec(loadCodecKeys({ TOKENPAY_CODEC_KEYS: generateCodecKey('k1').entry }));
 let server: Server;
 let base: string;
+const audited: CodecAuditEntry[] = [];
 
 beforeAll(async () => {
   const app = express();
   app.use(
     codecRoutes({
       codec,
-      authorize: devCodecAuthorizer({ adminKey: ADMIN_KEY }),
+      authorize: anyOf(operatorKeyAuthorizer(new Map([['alice', OPERATOR_KEY]])), devUiOriginAuthorizer()),
+      audit: (entry) => audited.push(entry),
       allowedOrigins: EMBEDDED_UI_ORIGINS,
     }),
   );
@@ -85,22 +98,32 @@ it('passes unencrypted payloads through decode and accepts empty lists', async (
   expect(await empty.json()).toEqual({ payloads: [] });
 });
 
-it('accepts the admin key without a UI origin (CLI --codec-auth)', async () => {
-  const res = await post(
+it("accepts an operator's own key: Bearer (CLI --codec-auth) or Basic (a browser behind the front proxy)", async () => {
+  const basic = (user: string, secret: string) =>
+    `Basic ${Buffer.from(`${user}:${secret}`).toString('base64')}`;
+  for (const authorization of [`Bearer ${OPERATOR_KEY}`, basic('alice', OPERATOR_KEY)]) {
+    const res = await post('/codec/decode', { payloads: [plainPayload] }, { Authorization: authorization });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('access-control-allow-origin')).toBeNull();
+  }
+  // Basic names the operator: another name with alice's secret is not alice
+  const wrongUser = await post(
     '/codec/decode',
-    { payloads: [plainPayload] },
-    { Authorization: `Admin-Key ${ADMIN_KEY}` },
+    { payloads: [] },
+    { Authorization: basic('bob', OPERATOR_KEY) },
   );
-  expect(res.status).toBe(200);
-  expect(res.headers.get('access-control-allow-origin')).toBeNull();
+  expect(wrongUser.status).toBe(401);
 });
 
-it('answers 401 {detail} to unauthenticated callers, before reading the body', async () => {
+it('answers 401 {detail} to unauthenticated callers (the admin key included), before reading the body', async () => {
   const attempts: Array<Record<string, string>> = [
     {},
     { Origin: 'https://evil.example' },
+    { Authorization: `Admin-Key ${ADMIN_KEY}` },
     { Authorization: 'Admin-Key wrong-key' },
     { Authorization: `Bearer ${ADMIN_KEY}` },
+    { Authorization: `Bearer ${OPERATOR_KEY}x` },
+    { Authorization: `Bearer ${OPERATOR_KEY.slice(0, -1)}` },
   ];
   for (const headers of attempts) {
     const res = await post('/codec/decode', 'not even json', headers);
@@ -205,12 +228,154 @@ it('leaves other paths to the app', async () => {
   expect(res.headers.get('access-control-allow-origin')).toBeNull();
 });
 
-it('adminKeyAuthorizer compares the whole key', () => {
-  const authorize = adminKeyAuthorizer(ADMIN_KEY);
+it('decodes payloads that encode null and void results (no data): never a 500', async () => {
+  // what the SDK writes for `return;` / `return null` and for an activity without a result
+  // (decrypted, a void result's protobuf has no `data`: protobufjs leaves `[]`, not a Uint8Array)
+  const nullPayload = defaultPayloadConverter.toPayload(null);
+  const voidPayload = defaultPayloadConverter.toPayload(undefined);
+  const encoded = await codec.encode([nullPayload, voidPayload]);
+  const toJson = (p: { metadata?: Record<string, Uint8Array> | null; data?: Uint8Array | null }) => ({
+    metadata: Object.fromEntries(
+      Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')]),
+    ),
+    data: Buffer.from(p.data ?? new Uint8Array()).toString('base64'),
+  });
+  const res = await post('/codec/decode', { payloads: encoded.map(toJson) });
+  expect(res.status).toBe(200);
+  const body = (await res.json()) as { payloads: Array<{ metadata: Record<string, string>; data: string }> };
+  expect(body.payloads).toHaveLength(2);
+  expect(unb64(body.payloads[0]!.metadata[METADATA_ENCODING_KEY]!)).toBe('json/plain');
+  expect(unb64(body.payloads[0]!.data)).toBe('null');
+  expect(unb64(body.payloads[1]!.metadata[METADATA_ENCODING_KEY]!)).toBe('binary/null');
+  expect(body.payloads[1]!.data).toBe('');
+});
+
+it('writes one audit line per decode: who, how, namespace, workflow id, how many payloads — never data', async () => {
+  audited.length = 0;
+  const encoded = (await (
+    await post('/codec/encode', { payloads: [plainPayload, plainPayload] })
+  ).json()) as any;
+  audited.length = 0;
+  const res = await post('/codec/decode', encoded, {
+    Authorization: `Bearer ${OPERATOR_KEY}`,
+    'X-Namespace': 'payments',
+    Referer: 'https://temporal.example/namespaces/payments/workflows/checkout-abc123/run-1/history',
+  });
+  expect(res.status).toBe(200);
+  expect(audited).toEqual([
+    {
+      operation: 'decode',
+      outcome: 'ok',
+      who: 'alice',
+      method: 'operator-key',
+      namespace: 'payments',
+      workflow_ids: ['checkout-abc123'],
+      payloads: 2,
+      client_ip: expect.any(String),
+    },
+  ]);
+  expect(JSON.stringify(audited)).not.toContain(SECRET);
+  expect(JSON.stringify(audited)).not.toContain(OPERATOR_KEY);
+
+  audited.length = 0;
+  await post('/codec/decode', { payloads: [] }, { Authorization: 'Bearer nope' });
+  expect(audited).toEqual([expect.objectContaining({ operation: 'decode', outcome: 'refused' })]);
+  expect(audited[0]!.who).toBeUndefined();
+});
+
+it('reads the workflow id only from a UI page path', () => {
+  expect(workflowIdsFromReferer('http://ui/namespaces/default/workflows/checkout-a%2Fb/r/history')).toEqual([
+    'checkout-a/b',
+  ]);
+  expect(workflowIdsFromReferer('http://ui/namespaces/default/workflows')).toBeUndefined();
+  expect(workflowIdsFromReferer('http://ui/')).toBeUndefined();
+  expect(workflowIdsFromReferer('not a url')).toBeUndefined();
+  expect(workflowIdsFromReferer(undefined)).toBeUndefined();
+});
+
+it('operatorKeyAuthorizer compares the whole key and names the operator', () => {
+  const authorize = operatorKeyAuthorizer(
+    new Map([
+      ['alice', OPERATOR_KEY],
+      ['bob', 'bob-secret-bob-secret-bob-secret-42'],
+    ]),
+  );
   const req = (authorization?: string) => ({ get: () => authorization }) as any;
-  expect(authorize(req(`Admin-Key ${ADMIN_KEY}`))).toBe(true);
-  expect(authorize(req(`admin-key ${ADMIN_KEY}`))).toBe(true);
-  expect(authorize(req(`Admin-Key ${ADMIN_KEY}x`))).toBe(false);
-  expect(authorize(req(`Admin-Key ${ADMIN_KEY.slice(0, -1)}`))).toBe(false);
-  expect(authorize(req(undefined))).toBe(false);
+  expect(authorize(req(`Bearer ${OPERATOR_KEY}`))).toEqual({ who: 'alice', method: 'operator-key' });
+  expect(authorize(req('bearer bob-secret-bob-secret-bob-secret-42'))).toEqual({
+    who: 'bob',
+    method: 'operator-key',
+  });
+  expect(authorize(req(`Bearer ${OPERATOR_KEY}x`))).toBeUndefined();
+  expect(authorize(req(`Bearer ${OPERATOR_KEY.slice(0, -1)}`))).toBeUndefined();
+  expect(authorize(req(`Admin-Key ${OPERATOR_KEY}`))).toBeUndefined();
+  expect(authorize(req(undefined))).toBeUndefined();
+  expect(operatorKeyAuthorizer(new Map())(req(`Bearer ${OPERATOR_KEY}`))).toBeUndefined();
+});
+
+describe('OIDC bearer tokens, verified against the issuer', () => {
+  let issuerServer: Server;
+  let issuer: string;
+  let privateKey: KeyLike;
+  let strangerKey: KeyLike;
+
+  beforeAll(async () => {
+    const pair = await generateKeyPair('RS256');
+    privateKey = pair.privateKey;
+    strangerKey = (await generateKeyPair('RS256')).privateKey;
+    const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
+    issuerServer = createServer((req, res) => {
+      res.setHeader('Content-Type', 'application/json');
+      if (req.url === '/.well-known/openid-configuration') {
+        res.end(JSON.stringify({ issuer, jwks_uri: `${issuer}/jwks` }));
+      } else if (req.url === '/jwks') {
+        res.end(JSON.stringify({ keys: [jwk] }));
+      } else {
+        res.statusCode = 404;
+        res.end('{}');
+      }
+    });
+    await new Promise<void>((resolve) => issuerServer.listen(0, '127.0.0.1', resolve));
+    issuer = `http://127.0.0.1:${(issuerServer.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => issuerServer.close(resolve));
+  });
+
+  const token = (
+    claims: Record<string, unknown>,
+    options: { key?: KeyLike; iss?: string; exp?: string } = {},
+  ) =>
+    new SignJWT(claims)
+      .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
+      .setIssuer(options.iss ?? issuer)
+      .setAudience('temporal-ui')
+      .setIssuedAt()
+      .setExpirationTime(options.exp ?? '5m')
+      .sign(options.key ?? privateKey);
+  const req = (authorization: string) => ({ get: () => authorization }) as any;
+
+  it("accepts the issuer's token and names its subject", async () => {
+    const authorize = oidcAuthorizer({ issuer, audience: 'temporal-ui' });
+    const jwt = await token({ sub: 'u-1', email: 'ops@shop.example' });
+    await expect(authorize(req(`Bearer ${jwt}`))).resolves.toEqual({
+      who: 'ops@shop.example',
+      method: 'oidc',
+    });
+    const noEmail = await token({ sub: 'u-2' });
+    await expect(authorize(req(`Bearer ${noEmail}`))).resolves.toEqual({ who: 'u-2', method: 'oidc' });
+  });
+
+  it('refuses a token signed by another key, from another issuer, for another audience, or expired', async () => {
+    const authorize = oidcAuthorizer({ issuer, audience: 'temporal-ui' });
+    const other = oidcAuthorizer({ issuer, audience: 'something-else' });
+    const claims = { sub: 'u-1' };
+    await expect(authorize(req(`Bearer ${await token(claims, { key: strangerKey })}`))).rejects.toThrow();
+    await expect(
+      authorize(req(`Bearer ${await token(claims, { iss: 'https://evil.example' })}`)),
+    ).rejects.toThrow();
+    await expect(other(req(`Bearer ${await token(claims)}`))).rejects.toThrow();
+    await expect(authorize(req(`Bearer ${await token(claims, { exp: '1s ago' })}`))).rejects.toThrow();
+    await expect(authorize(req('Bearer not-a-jwt'))).resolves.toBeUndefined();
+  });
 });

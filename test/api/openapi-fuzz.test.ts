@@ -20,7 +20,8 @@
  * query or body value from these dictionaries with a probability, and generates the rest.
  * schemathesis_hooks.py makes most Idempotency-Keys unique (generated ones are nearly all "0",
  * which would make every create a 422). Auth comes from the document's securitySchemes:
- * `Api-Key <demo key>` for ApiKey operations, `Admin-Key <admin key>` for AdminKey ones, none for
+ * `Api-Key <demo key>` for ApiKey operations, `Admin-Key <admin key>` for AdminKey ones, an
+ * operator's bearer secret for the codec (CodecCredentials), none for
  * the customer and operations endpoints; negative cases also send none or a wrong one.
  *
  * Rate limits are raised on this stack: with the defaults most cases would be answered 429
@@ -126,6 +127,7 @@ interface Seeds {
 const CUSTOMER = 'fuzz-customer';
 /** merchant-initiated charges are bound to an agreement: the no-CVV card is linked to this one */
 const FUZZ_AGREEMENT = { id: 'fuzz-agreement', type: 'recurring', frequency: 'monthly' };
+const CODEC_OPERATOR_KEY = 'fuzz-codec-operator-secret-93c1d7e2';
 const DISPOSABLE_CUSTOMER = 'fuzz-disposable';
 /** a customer whose saved cards the customer-side removal cases may remove */
 const REMOVABLE_CUSTOMER = 'fuzz-removable';
@@ -139,6 +141,7 @@ beforeAll(async () => {
       TOKENPAY_SUBMIT_RATE_PER_IP: '1000000',
       TOKENPAY_SUBMIT_RATE_PER_SESSION: '1000000',
       TOKENPAY_AUTH_FAILURES_PER_MINUTE: '1000000',
+      TOKENPAY_CODEC_CREDENTIALS: `fuzz:${CODEC_OPERATOR_KEY}`,
     },
   });
   receiver = await startWebhookReceiver();
@@ -390,6 +393,8 @@ function config(baseUrl: string, seeds: Seeds, reportDir: string): string {
     `api_key = ${str(`Api-Key ${DEMO_API_KEY}`)}`,
     '[auth.openapi.AdminKey]',
     `api_key = ${str(`Admin-Key ${ADMIN_KEY}`)}`,
+    '[auth.openapi.CodecCredentials]',
+    `bearer = ${str(CODEC_OPERATOR_KEY)}`,
     '',
     ...Object.entries(dictionaries).flatMap(([name, values]) => [
       `[dictionaries.${name}]`,

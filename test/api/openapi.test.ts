@@ -61,7 +61,8 @@ describe('the document', () => {
 
   it('documents every route registered in Express, with the same methods', () => {
     const app = createApp({
-      config: loadConfig({}),
+      // no database here: rate-limit counters in memory
+      config: loadConfig({ TOKENPAY_RATE_LIMIT_STORE: 'memory' }),
       store: {} as never,
       temporal: {} as never,
       gateway: {} as never,
@@ -127,6 +128,8 @@ function expressRoutes(app: any): Array<{ method: string; path: string }> {
   return out;
 }
 
+const CODEC_OPERATOR_KEY = 'openapi-test-operator-secret-5b8a1f0c';
+
 describe('real responses match the document', () => {
   let h: Harness;
   let document: OpenApiDocument;
@@ -135,7 +138,7 @@ describe('real responses match the document', () => {
   const seen: string[] = [];
 
   beforeAll(async () => {
-    h = await startHarness();
+    h = await startHarness({ env: { TOKENPAY_CODEC_CREDENTIALS: `ops:${CODEC_OPERATOR_KEY}` } });
     receiver = await startWebhookReceiver();
     const res = await h.request('GET', '/openapi.json');
     expect(res.status).toBe(200);
@@ -475,7 +478,7 @@ describe('real responses match the document', () => {
   it('the codec endpoint', async () => {
     const decoded = await call('POST', '/codec/decode', {
       merchant: false,
-      headers: { authorization: `Admin-Key ${ADMIN_KEY}` },
+      headers: { authorization: `Bearer ${CODEC_OPERATOR_KEY}` },
       body: { payloads: [] },
     });
     expect(decoded.body).toEqual({ payloads: [] });

@@ -6,7 +6,17 @@ import { Connection } from '@temporalio/client';
 import { MongoClient, MongoServerError } from 'mongodb';
 import { cacheDir, ensureFerretDbBinary, ensureTemporalBinary } from '../../src/dev/binaries';
 import { freePort, isPortFree } from '../../src/dev/process';
-import { PAYMENT_SEARCH_ATTRIBUTES, startFerretDb, startTemporalDevServer } from '../../src/dev/services';
+import { startFerretDb, startTemporalDevServer } from '../../src/dev/services';
+
+/** CONTRACT §8 and the runbook's attributes, written out: not read from the code under test. */
+const PAYMENT_SEARCH_ATTRIBUTES = [
+  'MerchantId',
+  'CustomerId',
+  'OrderNo',
+  'PaymentState',
+  'SessionId',
+  'NeedsAttention',
+];
 
 jest.setTimeout(120_000);
 

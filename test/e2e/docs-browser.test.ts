@@ -22,7 +22,8 @@ let browser: Browser;
 beforeAll(async () => {
   // /docs and /openapi.json need no services: the other dependencies are never touched.
   const app = createApp({
-    config: loadConfig({}),
+    // no database here: rate-limit counters in memory
+    config: loadConfig({ TOKENPAY_RATE_LIMIT_STORE: 'memory' }),
     store: {} as never,
     temporal: {} as never,
     gateway: {} as never,

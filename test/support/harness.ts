@@ -20,6 +20,8 @@ import { createLogger } from '../../src/logger';
 import { createStore, type Store } from '../../src/store';
 import { collections, connectMongo, type Collections, type Mongo } from '../../src/store/mongo';
 import { startApi, type ApiHandle } from '../../src/server';
+import { temporalConnectionOptions } from '../../src/temporal/connection';
+import type { TargetPolicy } from '../../src/webhooks/targets';
 import { workflowSource } from '../../src/worker';
 
 export const DEMO_API_KEY = DEV_DEFAULTS.demoApiKey;
@@ -103,6 +105,8 @@ export async function startHarness(
     env?: Record<string, string>;
     /** the simulator notifies the API of charge outcomes (POST /gateway/notifications); default on */
     notifications?: boolean;
+    /** the worker's webhook target policy, when it should differ from the API's */
+    workerTargets?: TargetPolicy;
   } = {},
 ): Promise<Harness> {
   quietTemporalRuntime();
@@ -146,7 +150,7 @@ export async function startHarness(
   const c = collections(mongo.db);
   const store = createStore(mongo.db);
   const api = await startApi(config, logger);
-  const connection = await Connection.connect({ address: config.temporal.address });
+  const connection = await Connection.connect(temporalConnectionOptions(config.temporal));
   const temporal = new Client({
     connection,
     namespace: config.temporal.namespace,
@@ -158,7 +162,7 @@ export async function startHarness(
     running: Promise<void>;
     nativeConnection: NativeConnection;
   }> => {
-    const nativeConnection = await NativeConnection.connect({ address: config.temporal.address });
+    const nativeConnection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
     const worker = await Worker.create({
       connection: nativeConnection,
       namespace: config.temporal.namespace,
@@ -175,6 +179,7 @@ export async function startHarness(
         ...createActivities({
           store,
           gateway: new HttpGateway({ baseUrl: simulator.url, timeoutMs: config.gateway.timeoutMs }),
+          targets: options.workerTargets ?? config.targets,
         }),
       },
     });

@@ -8,6 +8,7 @@ import {
   verifyWebhook,
   type SignedWebhookPayload,
 } from '../../src/webhooks';
+import { parseAllowedTargets, type TargetPolicy } from '../../src/webhooks/targets';
 import { paymentRecord } from './fixtures';
 
 const HMAC_KEY = 'merchant-hmac-key';
@@ -103,14 +104,14 @@ describe('deliverWebhookOnce', () => {
     handler = answer(status, 'try later');
     const result = await deliverWebhookOnce({ url: baseUrl, body: body(), timeoutMs: 5000 });
     expect(result).toMatchObject({ outcome: 'retryable', status });
-    expect(result.error).toBe(`HTTP ${status}: try later`);
+    expect(result.error).toBe(`HTTP ${status}`);
   });
 
   it.each([400, 401, 404, 410])('%i → rejected (final)', async (status) => {
     handler = answer(status, '{"detail":"bad"}');
     const result = await deliverWebhookOnce({ url: baseUrl, body: body(), timeoutMs: 5000 });
     expect(result).toMatchObject({ outcome: 'rejected', status });
-    expect(result.error).toContain('bad');
+    expect(result.error).toBe(`HTTP ${status}`);
   });
 
   it('302 → rejected and the redirect is not followed', async () => {
@@ -128,13 +129,26 @@ describe('deliverWebhookOnce', () => {
     expect(received.map((r) => r.url)).toEqual(['/hook']);
   });
 
-  it('keeps at most 500 characters of a response body in the error', async () => {
-    handler = answer(500, `${'x'.repeat(10_000)}SECRET-TAIL`);
+  it("never keeps the receiver's answer: status and timing only", async () => {
+    handler = answer(500, `INTERNAL-SECRET ${'x'.repeat(100_000)}`);
     const result = await deliverWebhookOnce({ url: baseUrl, body: body(), timeoutMs: 5000 });
-    expect(result.outcome).toBe('retryable');
-    const snippet = result.error!.replace(/^HTTP 500: /, '');
-    expect(snippet.length).toBeLessThanOrEqual(500);
-    expect(result.error).not.toContain('SECRET-TAIL');
+    expect(result).toEqual({
+      outcome: 'retryable',
+      status: 500,
+      error: 'HTTP 500',
+      durationMs: expect.any(Number),
+    });
+    expect(JSON.stringify(result)).not.toContain('INTERNAL-SECRET');
+  });
+
+  it('answers as soon as the status arrives, whatever the receiver still streams', async () => {
+    handler = (_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/plain' });
+      res.write('x'.repeat(1024)); // and never ends
+    };
+    const result = await deliverWebhookOnce({ url: baseUrl, body: body(), timeoutMs: 3000 });
+    expect(result).toMatchObject({ outcome: 'delivered', status: 200 });
+    expect(result.durationMs).toBeLessThan(2000);
   });
 
   it('a receiver that never answers → retryable after the timeout', async () => {
@@ -166,11 +180,10 @@ describe('deliverWebhookOnce', () => {
   it.each(['ftp://127.0.0.1/hook', 'file:///etc/passwd', 'javascript:alert(1)', 'not a url', ''])(
     'refuses %p without sending anything',
     async (url) => {
-      const fetchImpl = jest.fn() as unknown as typeof fetch;
-      const result = await deliverWebhookOnce({ url, body: body(), timeoutMs: 5000, fetchImpl });
+      const result = await deliverWebhookOnce({ url, body: body(), timeoutMs: 5000 });
       expect(result.outcome).toBe('rejected');
       expect(result.error).toBeDefined();
-      expect(fetchImpl).not.toHaveBeenCalled();
+      expect(received).toHaveLength(0);
     },
   );
 
@@ -183,19 +196,61 @@ describe('deliverWebhookOnce', () => {
     expect(result.outcome).toBe('rejected');
     expect(received).toHaveLength(0);
   });
+});
 
-  it('uses the injected fetch with manual redirects', async () => {
-    const fetchImpl = jest.fn(async () => new Response(null, { status: 202 })) as unknown as typeof fetch;
+describe('deliverWebhookOnce in production: private targets refused at every attempt', () => {
+  const production = (allow = ''): TargetPolicy => ({ refusePrivate: true, ...parseAllowedTargets(allow) });
+  /** DNS as a test controls it: `merchant.example` answers what the test says, now. */
+  const dnsAnswering = (address: string) => async () => [{ address, family: address.includes(':') ? 6 : 4 }];
+
+  it.each([
+    ['http://127.0.0.1:1/hook', 'loopback'],
+    ['http://169.254.169.254/latest/meta-data/', 'cloud metadata'],
+    ['http://10.0.0.5/hook', 'private'],
+    ['http://[::1]:1/hook', 'loopback'],
+    ['http://[::ffff:192.168.1.1]/hook', 'private'],
+    ['http://100.100.100.200/hook', 'cloud metadata'],
+    ['http://0.0.0.0/hook', 'unspecified'],
+  ])('%s is refused without connecting (%s)', async (url, what) => {
+    const result = await deliverWebhookOnce({ url, body: body(), timeoutMs: 5000, policy: production() });
+    expect(result.outcome).toBe('rejected');
+    expect(result.error).toContain(what);
+  });
+
+  it('a host that resolves privately at delivery time is refused (DNS re-checked, no rebinding)', async () => {
+    const port = new URL(baseUrl).port;
     const result = await deliverWebhookOnce({
-      url: 'https://merchant.example/h',
+      url: `http://merchant.example:${port}/hook`,
       body: body(),
       timeoutMs: 5000,
-      fetchImpl,
+      policy: production(),
+      resolver: dnsAnswering('127.0.0.1'),
     });
-    expect(result).toMatchObject({ outcome: 'delivered', status: 202 });
-    const [url, init] = (fetchImpl as unknown as jest.Mock).mock.calls[0] as [string, RequestInit];
-    expect(url).toBe('https://merchant.example/h');
-    expect(init.redirect).toBe('manual');
-    expect(init.method).toBe('POST');
+    expect(result).toMatchObject({ outcome: 'rejected' });
+    expect(result.error).toMatch(
+      /refused to connect to merchant\.example: 127\.0\.0\.1 is a loopback address/,
+    );
+    expect(received).toHaveLength(0);
+  });
+
+  it('the allow-list lets a private receiver through (by CIDR or by host name)', async () => {
+    handler = answer(200);
+    const byCidr = await deliverWebhookOnce({
+      url: `${baseUrl}/hook`,
+      body: body(),
+      timeoutMs: 5000,
+      policy: production('127.0.0.0/8'),
+    });
+    expect(byCidr).toMatchObject({ outcome: 'delivered', status: 200 });
+    const port = new URL(baseUrl).port;
+    const byHost = await deliverWebhookOnce({
+      url: `http://receiver.internal:${port}/hook`,
+      body: body(),
+      timeoutMs: 5000,
+      policy: production('receiver.internal'),
+      resolver: dnsAnswering('127.0.0.1'),
+    });
+    expect(byHost).toMatchObject({ outcome: 'delivered', status: 200 });
+    expect(received).toHaveLength(2);
   });
 });

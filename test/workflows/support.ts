@@ -13,7 +13,7 @@ import type { ChargeGatewayInput, ChargeResult, SavedCardForCharge } from '../..
 import { ensureTestServerBinary } from '../../src/dev/binaries';
 import { DEMO_GATEWAY_CONFIGS, type GatewayConfig } from '../../src/domain/gateway-config';
 import type { PaymentPatch, SavedCard } from '../../src/domain/payment';
-import { registerSearchAttributes } from '../../src/temporal/register-search-attributes';
+import { addMissingSearchAttributes } from '../../src/temporal/setup';
 import type { CheckoutInput } from '../../src/workflows/definitions';
 
 let bundle: Promise<WorkflowBundle> | undefined;
@@ -38,7 +38,7 @@ export async function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
     server: { executable: { type: 'existing-path', path } },
   });
   // the payment workflows keep their search attributes current (CONTRACT §8)
-  await registerSearchAttributes(env.connection, 'default');
+  await addMissingSearchAttributes(env.connection, 'default');
   return env;
 }
 

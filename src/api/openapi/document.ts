@@ -464,16 +464,17 @@ function sdkPaths(): OpenApiDocument['paths'] {
     },
   };
 }
+const codecAuth = { security: [{ CodecCredentials: [] }] };
 
 function paths(): OpenApiDocument['paths'] {
   const codec = (operation: 'encode' | 'decode'): Record<string, Json> => ({
     post: {
-      ...admin,
+      ...codecAuth,
       tags: ['Operations'],
       operationId: `codec${operation === 'encode' ? 'Encode' : 'Decode'}`,
       summary: `${operation === 'encode' ? 'Encrypt' : 'Decrypt'} Temporal payloads (codec server for the Temporal UI and CLI)`,
       description:
-        'Temporal remote codec protocol. Authorized by `Authorization: Admin-Key …` (or, in the embedded dev setup, by the Temporal UI origin). Bodies up to 2 MB.',
+        "Temporal remote codec protocol, for operators: `Authorization: Bearer <an operator's secret from TOKENPAY_CODEC_CREDENTIALS>` (or HTTP Basic `operator:secret`, or a bearer token of TOKENPAY_CODEC_OIDC_ISSUER; in the embedded dev setup, the Temporal UI's origin). Never the admin key. Each call writes an audit line (who, namespace, workflow id, payload count). Bodies up to 2 MB.",
       requestBody: jsonBody('CodecPayloads'),
       responses: {
         '200': jsonResponse('The payloads, encoded or decoded.', 'CodecPayloads'),
@@ -974,6 +975,12 @@ export function buildOpenApiDocument(options: { publicBaseUrl?: string } = {}): 
           in: 'header',
           name: 'Authorization',
           description: 'The admin key, as `Authorization: Admin-Key <TOKENPAY_ADMIN_KEY>`.',
+        },
+        CodecCredentials: {
+          type: 'http',
+          scheme: 'bearer',
+          description:
+            "An operator's secret (TOKENPAY_CODEC_CREDENTIALS) or an access token of TOKENPAY_CODEC_OIDC_ISSUER.",
         },
         MetricsToken: {
           type: 'http',

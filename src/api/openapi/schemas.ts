@@ -201,7 +201,13 @@ export const webhookDeliveriesSchema = z.object({
       attempt: z.number().int().min(1),
       outcome: z.enum(['delivered', 'retryable', 'rejected']),
       status: z.number().int().optional().describe("The merchant endpoint's HTTP status."),
-      error: z.string().optional(),
+      error: z
+        .string()
+        .optional()
+        .describe(
+          "Why it was not delivered (`HTTP 503`, a timeout, a refused target); never the endpoint's answer body.",
+        ),
+      duration_ms: z.number().int().optional().describe('How long the attempt took.'),
       at: isoDateTime,
     }),
   ),
