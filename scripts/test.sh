@@ -39,6 +39,7 @@ compose_config() {
   printf '%s\n' PUBLIC_BASE_URL=https://pay.example TEMPORAL_UI_PUBLIC_URL=https://ops.example \
     TOKENPAY_ADMIN_KEY=x TOKENPAY_FINGERPRINT_KEYS=fp1:x TOKENPAY_CSRF_KEY=x TOKENPAY_SESSION_ID_KEY=x \
     TOKENPAY_CODEC_KEYS=c1:x TOKENPAY_CODEC_CREDENTIALS=operator:x TOKENPAY_METRICS_TOKEN=x \
+    TOKENPAY_GATEWAY_NOTIFY_SECRET=x \
     TEMPORAL_DB_PASSWORD=x >"$env_file"
   local ok=0
   compose --env-file "$env_file" -f docker-compose.yml config -q || ok=1
