@@ -30,6 +30,7 @@ export function productionEnv(overrides: Record<string, string> = {}): Productio
       TOKENPAY_SESSION_ID_KEY: strongSecret(),
       TOKENPAY_FINGERPRINT_KEYS: `fp1:${strongSecret()}`,
       TOKENPAY_METRICS_TOKEN: metricsToken,
+      TOKENPAY_GATEWAY_NOTIFY_SECRET: strongSecret(),
       TOKENPAY_CODEC_KEYS: generateCodecKey('k1').entry,
       TOKENPAY_CODEC_CREDENTIALS: `ops:${operatorKey}`,
       TOKENPAY_SEED_DEMO: '1',
