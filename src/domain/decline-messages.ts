@@ -23,6 +23,8 @@ const DECLINES: Record<Language, Messages> = {
     token_expired: 'Your card details expired before the payment was made. Enter them again.',
     token_already_used: 'Your card details were already used. Enter them again.',
     token_locked: 'This saved card is locked. Pay with the full card details.',
+    // the card was saved again while the page was open: its security code must be entered again
+    cvc_token_mismatch: "Your card's security code could not be used. Enter it again.",
     declined: 'Your card was declined.',
   },
   ar: {
@@ -37,6 +39,7 @@ const DECLINES: Record<Language, Messages> = {
     token_expired: 'انتهت صلاحية بيانات البطاقة قبل إتمام الدفع. أدخلها مرة أخرى.',
     token_already_used: 'تم استخدام بيانات البطاقة من قبل. أدخلها مرة أخرى.',
     token_locked: 'هذه البطاقة المحفوظة مقفلة. ادفع ببيانات البطاقة كاملة.',
+    cvc_token_mismatch: 'تعذّر استخدام رمز الأمان لبطاقتك. أدخله مرة أخرى.',
     declined: 'تم رفض بطاقتك.',
   },
 };

@@ -240,6 +240,50 @@ it('a saved card the rules refuse is not an attempt: the update fails with the r
   expect(fake.called('chargeGateway')).toHaveLength(0);
 });
 
+it('a saved-card charge the gateway refuses (a cvc_token made for the card before it was saved again) is a decline with a message, and the session stays open', async () => {
+  const fake = fakeActivities({
+    savedCard: {
+      facts: {
+        customerId: 'cust-1',
+        pgCode: 'ottu_pg_kwd_tkn',
+        locked: false,
+        expiry: { month: '12', year: '39' },
+      },
+      card: {
+        token: 'tok_saved',
+        customer_id: 'cust-1',
+        brand: 'visa',
+        name_on_card: 'T',
+        last4: '4242',
+        expiry_month: '12',
+        expiry_year: '39',
+        pg_code: 'ottu_pg_kwd_tkn',
+        agreements: [],
+      },
+      gatewayRef: 'src_2',
+    },
+    charges: [
+      async () => {
+        throw ApplicationFailure.create({
+          type: 'GatewayRejected',
+          message: 'the cvc_token was made for another source_token',
+          nonRetryable: true,
+          details: [{ code: 'cvc_token_mismatch' }],
+        });
+      },
+      answer('succeeded', { chargeId: 'ch_retry' }),
+    ],
+  });
+  await withWorker(env, fake.activities, async (taskQueue) => {
+    const handle = await start(taskQueue, await checkoutInput(env, { customerId: 'cust-1' }));
+    const first = await handle.executeUpdate(submitPaymentUpdate, { args: [savedCard('cvc_old')] });
+    expect(first).toMatchObject({ result: 'failed', state: 'attempted', decline_code: 'cvc_token_mismatch' });
+    expect(first.message).toMatch(/security code/i);
+    const second = await handle.executeUpdate(submitPaymentUpdate, { args: [savedCard('cvc_new')] });
+    expect(second).toMatchObject({ result: 'success', state: 'paid' });
+  });
+});
+
 it('a cancel while an attempt is in flight is refused; the attempt then completes', async () => {
   let release!: () => void;
   const held = new Promise<void>((resolve) => (release = resolve));
