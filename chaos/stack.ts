@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 
 import { generateCodecKey } from '../src/codec/keys';
-import { bundleWorkflows } from '../src/dev/workflow-bundle';
+import { bundleWorkflows } from '../src/temporal/workflow-bundle';
 import {
   freePort,
   spawnService,

@@ -81,6 +81,28 @@ const envSchema = z.object({
     .string()
     .default('90d')
     .refine((v) => parseInterval(v) !== undefined, 'Use a duration such as "30d".'),
+  // --- Deploying new workflow code (DEPLOYING.md) ---
+  /** 1: workers join a Worker Deployment; payment workflows stay on the version that started them */
+  TOKENPAY_WORKER_VERSIONING: z.enum(['0', '1']).default('1'),
+  /** the Worker Deployment's name: one per task queue set (a staging and a production deployment differ) */
+  TOKENPAY_DEPLOYMENT_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'Use 1-64 of A-Z a-z 0-9 _ -.')
+    .default('tokenpay'),
+  /** overrides the build id derived from the workflow bundle (e.g. a CI pipeline's release name) */
+  TOKENPAY_BUILD_ID: blankAsUnset(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,128}$/, 'Use 1-128 of A-Z a-z 0-9 . _ -.')
+      .optional(),
+  ),
+  /** `auto`: a worker whose version is newer than the deployment's current one makes itself current */
+  TOKENPAY_VERSION_PROMOTION: z.enum(['auto', 'manual']).default('auto'),
+  /** how long a stopping worker lets its in-flight tasks finish (SIGTERM) */
+  TOKENPAY_WORKER_SHUTDOWN_GRACE: z
+    .string()
+    .default('30s')
+    .refine((v) => parseInterval(v) !== undefined, 'Use a duration such as "30s" or "2m".'),
   /** 0: this worker does not create the reconciliation and retention schedules (tests) */
   TOKENPAY_SCHEDULES: z.enum(['0', '1']).default('1'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -350,8 +372,17 @@ export interface AppConfig {
     /** the worker creates (or updates) the schedules at start */
     schedules: boolean;
   };
-  /** a prebuilt workflow bundle, else the worker bundles the workflows itself */
+  /** a workflow bundle to run instead of this build's own (dist/workflow-bundle.js) */
   workflowBundle?: string;
+  /** Worker Deployment Versioning (DEPLOYING.md) */
+  deployment: {
+    versioning: boolean;
+    name: string;
+    /** else derived from the workflow bundle's bytes */
+    buildId?: string;
+    promotion: 'auto' | 'manual';
+    shutdownGraceMs: number;
+  };
   /** the Web Checkout SDK's demo: the public key seeded with the demo merchant, and its origins */
   demoSdk: { publicKey: string; shopOrigins: string[] };
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
@@ -464,6 +495,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       schedules: e.TOKENPAY_SCHEDULES === '1',
     },
     ...(e.TOKENPAY_WORKFLOW_BUNDLE ? { workflowBundle: e.TOKENPAY_WORKFLOW_BUNDLE } : {}),
+    deployment: {
+      versioning: e.TOKENPAY_WORKER_VERSIONING === '1',
+      name: e.TOKENPAY_DEPLOYMENT_NAME,
+      ...(e.TOKENPAY_BUILD_ID ? { buildId: e.TOKENPAY_BUILD_ID } : {}),
+      promotion: e.TOKENPAY_VERSION_PROMOTION,
+      shutdownGraceMs: parseInterval(e.TOKENPAY_WORKER_SHUTDOWN_GRACE)!,
+    },
     demoSdk: {
       publicKey: e.TOKENPAY_DEMO_PUBLIC_KEY,
       shopOrigins: demoShopOrigins(e.TOKENPAY_DEMO_SHOP_ORIGINS),

@@ -20,11 +20,34 @@ import { watchMongo } from './store/mongo-watchdog';
 import { ensureMaintenanceSchedules } from './temporal/schedules';
 import { temporalConnectionOptions } from './temporal/connection';
 import { ensureTemporalSetup } from './temporal/setup';
+import { promoteWhenNewer, type DeploymentVersion, type PromotionOutcome } from './temporal/deployment';
+import { loadWorkflowCode } from './temporal/workflow-bundle';
 
 export interface WorkerHandle {
   worker: Worker;
   run: Promise<void>;
+  /** the Worker Deployment Version it polls as (undefined with versioning off) */
+  version?: DeploymentVersion;
+  /** with `auto` promotion: whether this version became the deployment's current one */
+  promotion?: Promise<PromotionOutcome | 'failed'>;
   shutdown(): Promise<void>;
+}
+
+/**
+ * Payment workflows are pinned to the version that started them: a payment (up to 30 days) never
+ * meets code it did not start with. Workflows declare otherwise where they may move
+ * (WebhookDeliveryWorkflow and the maintenance runs auto-upgrade).
+ */
+export function deploymentOptions(
+  config: AppConfig,
+  buildId: string,
+): Pick<WorkerOptions, 'workerDeploymentOptions'> {
+  const version = { deploymentName: config.deployment.name, buildId };
+  return {
+    workerDeploymentOptions: config.deployment.versioning
+      ? { useWorkerVersioning: true, version, defaultVersioningBehavior: 'PINNED' }
+      : { useWorkerVersioning: false, version },
+  };
 }
 
 /** Workflow code: a prebuilt bundle when given (tests build it once), else bundled from source. */
@@ -71,6 +94,7 @@ export async function startWorker(
   options: {
     /** the MongoDB client stopped recovering (see store/mongo-watchdog): the process should exit */
     onMongoStuck?: (failingForMs: number) => void;
+    logger?: Logger;
   } = {},
 ): Promise<WorkerHandle> {
   const mongo = await connectMongo(config.mongoUri);
@@ -94,27 +118,59 @@ export async function startWorker(
   }
   const gateway = new HttpGateway({ baseUrl: config.gateway.url, timeoutMs: config.gateway.timeoutMs });
   const store = createStore(mongo.db);
+  const workflows = await loadWorkflowCode(config.workflowBundle);
+  const buildId = config.deployment.buildId ?? workflows.buildId;
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     dataConverter,
-    ...workflowSource(config.workflowBundle),
+    workflowBundle: { code: workflows.code },
+    ...deploymentOptions(config, buildId),
+    // SIGTERM: stop polling, let in-flight tasks finish this long (compose waits longer)
+    shutdownGraceTime: config.deployment.shutdownGraceMs,
     activities: {
       ...createActivities({ store, gateway, targets: config.targets }),
       ...createMaintenanceActivities({ store, gateway, temporal, config }),
     },
   });
   if (config.maintenance.schedules) await ensureMaintenanceSchedules(temporal, config);
+  options.logger?.info(
+    {
+      deployment: config.deployment.name,
+      build_id: buildId,
+      versioning: config.deployment.versioning,
+      workflow_code: workflows.source,
+    },
+    'worker version',
+  );
   const run = worker.run().finally(async () => {
     watch?.stop();
     await connection.close();
     await clientConnection.close();
     await mongo.close();
   });
+  const version = config.deployment.versioning
+    ? { deploymentName: config.deployment.name, buildId }
+    : undefined;
+  // after run(): the server learns of this version from its pollers
+  const promotion =
+    version && config.deployment.promotion === 'auto'
+      ? promoteWhenNewer(clientConnection, config.temporal.namespace, version)
+      : undefined;
+  promotion?.then(
+    (outcome) => options.logger?.info({ build_id: buildId, outcome }, 'worker version promotion'),
+    (error: unknown) =>
+      options.logger?.error(
+        { err: error, build_id: buildId },
+        'worker version not promoted: set the current version by hand (DEPLOYING.md)',
+      ),
+  );
   return {
     worker,
     run,
+    ...(version ? { version } : {}),
+    ...(promotion ? { promotion: promotion.catch(() => 'failed' as const) } : {}),
     shutdown: async () => {
       worker.shutdown();
       await run;
@@ -172,6 +228,7 @@ if (require.main === module) {
       });
     }
     const handle = await startWorker(config, {
+      logger,
       onMongoStuck: (ms) => {
         logger.fatal(
           { failing_for_ms: ms },

@@ -3,7 +3,7 @@
  * TOKENPAY_RECONCILE_INTERVAL, retention daily. A reconciliation that flagged payments carries
  * NeedsAttention itself, so operators find it (its result lists the payments and why).
  */
-import { proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
+import { proxyActivities, setWorkflowOptions, upsertSearchAttributes } from '@temporalio/workflow';
 
 import type { MaintenanceActivities, ReconcileSummary, RetentionSummary } from '../activities/maintenance';
 import { NeedsAttention } from './search-attributes';
@@ -22,3 +22,7 @@ export async function ReconciliationWorkflow(): Promise<ReconcileSummary> {
 export async function RetentionWorkflow(): Promise<RetentionSummary> {
   return purgeExpired();
 }
+
+// Short runs started by schedules: they run on whichever version is current.
+setWorkflowOptions({ versioningBehavior: 'AUTO_UPGRADE' }, ReconciliationWorkflow);
+setWorkflowOptions({ versioningBehavior: 'AUTO_UPGRADE' }, RetentionWorkflow);

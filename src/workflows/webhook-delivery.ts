@@ -10,6 +10,7 @@ import {
   ApplicationFailure,
   log,
   proxyActivities,
+  setWorkflowOptions,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 
@@ -46,3 +47,8 @@ export async function WebhookDeliveryWorkflow(event: WebhookEventInput): Promise
     throw error;
   }
 }
+
+// One activity retried for two days: it may move to a newer worker version at its next task
+// (DEPLOYING.md), so a deploy need not keep old workers for the two days of a retrying webhook.
+// That makes every change to this file a change old histories must replay (the replay gate).
+setWorkflowOptions({ versioningBehavior: 'AUTO_UPGRADE' }, WebhookDeliveryWorkflow);

@@ -7,7 +7,11 @@
  */
 import { MockActivityEnvironment } from '@temporalio/testing';
 
-import { createMaintenanceActivities } from '../../src/activities/maintenance';
+import {
+  createMaintenanceActivities,
+  type ReconcileSummary,
+  type RetentionSummary,
+} from '../../src/activities/maintenance';
 import { HttpGateway } from '../../src/gateway/http-gateway';
 import { card, eventually, newPayment, startHarness, TEST_CARDS, type Harness } from '../support/harness';
 
@@ -83,7 +87,9 @@ it('a paid payment re-created with its key a day later is answered as recorded: 
   expect((await payWith(session_id, TEST_CARDS.visa)).body.state).toBe('paid');
 
   // the daily retention, a day and an hour later, forgets the key
-  const purged = await new MockActivityEnvironment().run(maintenance(25 * HOUR).purgeExpired);
+  const purged = (await new MockActivityEnvironment().run(
+    maintenance(25 * HOUR).purgeExpired,
+  )) as RetentionSummary;
   expect(purged.idempotencyKeys).toBeGreaterThanOrEqual(1);
 
   // the merchant's retry: the same request with the same key
@@ -155,7 +161,9 @@ it('a Terminate during a challenge approved meanwhile is repaired by reconciliat
   expect(await recordState(session_id)).not.toBe('paid');
 
   // the next reconciliation (its clock past the quiet period) restarts the run from the record
-  const summary = await new MockActivityEnvironment().run(maintenance(10 * 60_000).reconcilePayments);
+  const summary = (await new MockActivityEnvironment().run(
+    maintenance(10 * 60_000).reconcilePayments,
+  )) as ReconcileSummary;
   expect(summary.restarted).toContain(session_id);
   await eventually(async () => expect(await recordState(session_id)).toBe('paid'), 30_000);
   expect(await charges(session_id)).toEqual([expect.objectContaining({ status: 'succeeded' })]);

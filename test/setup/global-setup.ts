@@ -10,7 +10,7 @@ import path from 'node:path';
 import { FAILURE_CONVERTER_PATH } from '../../src/codec/data-converter';
 import { freePort } from '../../src/dev/process';
 import { startFerretDb, startTemporalDevServer, type RunningService } from '../../src/dev/services';
-import { bundleWorkflows } from '../../src/dev/workflow-bundle';
+import { bundleWorkflows } from '../../src/temporal/workflow-bundle';
 
 declare global {
   var __tokenpayServices: { services: RunningService[]; workDir: string } | undefined;

@@ -107,6 +107,8 @@ export async function startHarness(
     notifications?: boolean;
     /** the worker's webhook target policy, when it should differ from the API's */
     workerTargets?: TargetPolicy;
+    /** false: no worker of the harness's own; the test starts the workers it needs */
+    worker?: boolean;
   } = {},
 ): Promise<Harness> {
   quietTemporalRuntime();
@@ -185,8 +187,9 @@ export async function startHarness(
     });
     return { worker, running: worker.run(), nativeConnection };
   };
-  let current = await startWorker();
+  let current = options.worker === false ? undefined : await startWorker();
   const stopWorker = async (): Promise<void> => {
+    if (!current) return;
     current.worker.shutdown();
     await current.running;
     await current.nativeConnection.close();

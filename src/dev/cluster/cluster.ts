@@ -14,7 +14,7 @@ import { FAILURE_CONVERTER_PATH } from '../../codec/data-converter';
 import { ensureTemporalServerBinaries, ensureTemporalUiServerBinary, type Log } from '../binaries';
 import { freePortBelow, portIsFree, spawnService, waitForPort, type ServiceProcess } from '../process';
 import { startFerretDb, type FerretDbServer } from '../services';
-import { bundleWorkflows } from '../workflow-bundle';
+import { bundleWorkflows } from '../../temporal/workflow-bundle';
 import { startPostgres, type PostgresServer } from './postgres';
 import {
   prepareTemporalSchema,
