@@ -84,11 +84,13 @@ const envSchema = z.object({
   // --- Deploying new workflow code (DEPLOYING.md) ---
   /** 1: workers join a Worker Deployment; payment workflows stay on the version that started them */
   TOKENPAY_WORKER_VERSIONING: z.enum(['0', '1']).default('1'),
-  /** the Worker Deployment's name: one per task queue set (a staging and a production deployment differ) */
-  TOKENPAY_DEPLOYMENT_NAME: z
-    .string()
-    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'Use 1-64 of A-Z a-z 0-9 _ -.')
-    .default('tokenpay'),
+  /** the Worker Deployment's name; default the task queue's: one deployment per task queue */
+  TOKENPAY_DEPLOYMENT_NAME: blankAsUnset(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/, 'Use 1-64 of A-Z a-z 0-9 _ -.')
+      .optional(),
+  ),
   /** overrides the build id derived from the workflow bundle (e.g. a CI pipeline's release name) */
   TOKENPAY_BUILD_ID: blankAsUnset(
     z
@@ -497,7 +499,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     ...(e.TOKENPAY_WORKFLOW_BUNDLE ? { workflowBundle: e.TOKENPAY_WORKFLOW_BUNDLE } : {}),
     deployment: {
       versioning: e.TOKENPAY_WORKER_VERSIONING === '1',
-      name: e.TOKENPAY_DEPLOYMENT_NAME,
+      name: e.TOKENPAY_DEPLOYMENT_NAME ?? e.TEMPORAL_TASK_QUEUE,
       ...(e.TOKENPAY_BUILD_ID ? { buildId: e.TOKENPAY_BUILD_ID } : {}),
       promotion: e.TOKENPAY_VERSION_PROMOTION,
       shutdownGraceMs: parseInterval(e.TOKENPAY_WORKER_SHUTDOWN_GRACE)!,
