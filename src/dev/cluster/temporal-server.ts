@@ -171,26 +171,23 @@ dynamicConfigClient:
 `;
 }
 
-/** What the dev server turns on by default and tokenpay uses (updates, worker versioning). */
-const DYNAMIC_CONFIG = `frontend.enableUpdateWorkflowExecution:
-  - value: true
-frontend.enableUpdateWorkflowExecutionAsyncAccepted:
-  - value: true
-frontend.workerVersioningDataAPIs:
-  - value: true
-frontend.workerVersioningWorkflowAPIs:
-  - value: true
-system.enableDeploymentVersions:
-  - value: true
-limit.maxIDLength:
-  - value: 255
-`;
+/** What the dev server turns on by default and tokenpay uses (updates, worker versioning): the
+ * same file docker-compose.yml mounts. */
+const DYNAMIC_CONFIG_FILE = path.join(
+  __dirname,
+  '..',
+  '..',
+  '..',
+  'deploy',
+  'temporal',
+  'dynamicconfig.yaml',
+);
 
 export async function startTemporalServer(options: TemporalServerOptions): Promise<TemporalServer> {
   const dir = path.resolve(options.dir);
   fs.mkdirSync(path.join(dir, 'config'), { recursive: true });
   const dynamicConfig = path.join(dir, 'dynamicconfig.yaml');
-  fs.writeFileSync(dynamicConfig, DYNAMIC_CONFIG);
+  fs.copyFileSync(DYNAMIC_CONFIG_FILE, dynamicConfig);
   fs.writeFileSync(path.join(dir, 'config', 'production.yaml'), configYaml(options, dynamicConfig), {
     mode: 0o600,
   });
