@@ -96,6 +96,14 @@ it('a payment in a challenge stays on the build that started it while a new buil
     expect((await h.collections.payments.findOne({ _id: inChallenge }))?.state).toBe('paid');
   }, 20_000);
   expect(await runVersion(inChallenge)).toEqual({ buildId: 'build-a', behavior: 'PINNED' });
+
+  // what DEPLOYING.md tells the operator to ask before stopping the old build's workers
+  const onA = (status: string) =>
+    `TemporalWorkerDeploymentVersion="${deploymentName}:build-a" AND ExecutionStatus="${status}"`;
+  await eventually(async () => {
+    expect((await h.temporal.workflow.count(onA('Completed'))).count).toBeGreaterThanOrEqual(1);
+    expect((await h.temporal.workflow.count(onA('Running'))).count).toBe(0);
+  }, 20_000);
 }, 90_000);
 
 it('the old build restarting after the roll-forward takes nothing back; an operator would roll back by hand', async () => {
