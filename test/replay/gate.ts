@@ -5,7 +5,7 @@
  * failure says what to do about it.
  */
 import fs from 'node:fs';
-import { Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 
 import { loadWorkflowCode } from '../../src/temporal/workflow-bundle';
 import { readHistory, type HistoryEntry } from './histories';
@@ -25,6 +25,15 @@ export async function workflowCodeUnderTest(): Promise<string> {
   return (await loadWorkflowCode(process.env.TOKENPAY_WORKFLOW_BUNDLE)).code;
 }
 
+/** The SDK's per-run worker chatter (state changes) would bury a failure's message. */
+function quietRuntime(): void {
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+  } catch {
+    // installed already in this process
+  }
+}
+
 /** What replaying one history came to: nothing (it replays) or the SDK's error. */
 export type ReplayOutcomes = Map<string, Error | undefined>;
 
@@ -35,6 +44,7 @@ export async function replayHistories(
 ): Promise<ReplayOutcomes> {
   const byWorkflowId = new Map(entries.map((e) => [e.workflowId, e.name]));
   if (byWorkflowId.size !== entries.length) throw new Error('two histories share a workflow id');
+  quietRuntime();
   const outcomes: ReplayOutcomes = new Map();
   const results = Worker.runReplayHistories(
     { workflowBundle: { code }, dataConverter: replayDataConverter(), replayName: 'replay-gate' },
