@@ -32,6 +32,9 @@ import { replayDataConverter } from './test-codec-key';
 const RECORDED_WITH =
   'Temporal time-skipping test server; real workflow bundle (loadWorkflowCode) and production data converter (TEST-ONLY key); cards tokenized at the gateway simulator; gateway and store answers scripted (test/replay/scenarios.ts)';
 
+/** A wrong command line: said in one line, without a stack trace. */
+class UsageError extends Error {}
+
 interface Args {
   force: boolean;
   names: PathName[];
@@ -42,7 +45,7 @@ function parseArgs(argv: string[]): Args {
   const names = argv.filter((a) => a !== '--force');
   const unknown = names.filter((n) => !(n in REQUIRED_PATHS));
   if (unknown.length > 0) {
-    throw new Error(`unknown history name(s): ${unknown.join(', ')}; known: ${PATH_NAMES.join(', ')}`);
+    throw new UsageError(`unknown history name(s): ${unknown.join(', ')}; known: ${PATH_NAMES.join(', ')}`);
   }
   return { force, names: names as PathName[] };
 }
@@ -139,6 +142,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(error);
+  console.error(error instanceof UsageError ? error.message : error);
   process.exitCode = 1;
 });
