@@ -8,11 +8,12 @@ import { temporal } from '@temporalio/proto';
 
 import { ENCRYPTED_ENCODING, METADATA_ENCRYPTION_KEY_ID } from '../../src/codec/encryption-codec';
 import { decodeHistoryPayloads } from '../../src/codec/history';
+import { DEV_CODEC_KEY_BASE64, DEV_CODEC_KEY_ID } from '../../src/codec/keys';
 import { TEST_CARD_NUMBERS } from '../../src/dev/gateway-simulator/cards';
 import { cvvFinds, panFinds } from './card-scan';
 import { readHistory, readHistoryText, readIndex } from './histories';
 import { RECORDED_CVVS, RECORDING_CARDS } from './recording-cards';
-import { REPLAY_TEST_CODEC_KEY_ID, replayCodec } from './test-codec-key';
+import { REPLAY_TEST_CODEC_KEY_ID, replayCodec, replayCodecKeys } from './test-codec-key';
 
 const PANS = Object.values(TEST_CARD_NUMBERS);
 const entries = readIndex().map((e) => [e.name] as const);
@@ -46,6 +47,13 @@ const UNENCRYPTED = [
   /\.searchAttributes\.indexedFields\.\w+$/,
   /\.markerRecordedEventAttributes\.details\.data\.payloads\.\d+$/,
 ];
+
+it('the histories are encrypted with the test-only key, not the dev default key of production config', () => {
+  expect(REPLAY_TEST_CODEC_KEY_ID).not.toBe(DEV_CODEC_KEY_ID);
+  expect(replayCodecKeys().keys.get(REPLAY_TEST_CODEC_KEY_ID)).not.toEqual(
+    Buffer.from(DEV_CODEC_KEY_BASE64, 'base64'),
+  );
+});
 
 describe('the scanner', () => {
   it('finds a PAN raw, base64 at any alignment, and hex', () => {
