@@ -26,6 +26,7 @@ export default tseslint.config(
       'dist/',
       'dist-bench/',
       'dist-chaos/',
+      'dist-replay/',
       'coverage/',
       '.data/',
       'test-artifacts/',
