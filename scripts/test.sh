@@ -53,6 +53,9 @@ compose_config() {
 }
 
 check "build" npm run build --silent
+# Every test runs the workflow code the image ships: the bundle the build just wrote (its build id
+# is the workers' version; the replay gate replays these very bytes).
+[ -f dist/workflow-bundle.js ] && export TOKENPAY_WORKFLOW_BUNDLE="$PWD/dist/workflow-bundle.js"
 check "install service binaries" node dist/dev/install.js --cluster
 check "typecheck (tsc --noEmit)" npx tsc --noEmit
 check "eslint" npx eslint .

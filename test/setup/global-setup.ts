@@ -7,10 +7,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { FAILURE_CONVERTER_PATH } from '../../src/codec/data-converter';
 import { freePort } from '../../src/dev/process';
 import { startFerretDb, startTemporalDevServer, type RunningService } from '../../src/dev/services';
-import { bundleWorkflows } from '../../src/temporal/workflow-bundle';
+import { loadWorkflowCode } from '../../src/temporal/workflow-bundle';
 
 declare global {
   var __tokenpayServices: { services: RunningService[]; workDir: string } | undefined;
@@ -39,10 +38,8 @@ export default async function globalSetup(): Promise<void> {
             log,
           }),
         ),
-    bundleWorkflows({
-      workflowsPath: require.resolve('../../src/workflows'),
-      failureConverterPath: FAILURE_CONVERTER_PATH,
-    }),
+    // the shipped artifact when given (npm test: dist/workflow-bundle.js), else bundled from source
+    loadWorkflowCode(process.env.TOKENPAY_WORKFLOW_BUNDLE),
   ]);
   if (temporal) {
     services.push(temporal);
