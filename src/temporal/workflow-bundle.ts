@@ -48,9 +48,16 @@ function packageVersion(): string {
   }
 }
 
-/** `<package version>-<first 12 hex digits of the bundle's SHA-256>`, e.g. `0.1.0-3f9a0c1d2e4b`. */
+/** The bundle's inline source map names the directory it was built in: not part of the code. */
+const SOURCE_MAP_TRAILER = /\n\/\/# sourceMappingURL=[^\n]*\s*$/;
+
+/**
+ * `<package version>-<first 12 hex digits of the SHA-256 of the bundle's code>`, e.g.
+ * `0.1.0-3f9a0c1d2e4b`: the same code built in any directory, on any host, has the same id.
+ */
 export function buildIdOf(code: string, version = packageVersion()): string {
-  return `${version}-${createHash('sha256').update(code).digest('hex').slice(0, 12)}`;
+  const digest = createHash('sha256').update(code.replace(SOURCE_MAP_TRAILER, '')).digest('hex');
+  return `${version}-${digest.slice(0, 12)}`;
 }
 
 export interface WorkflowCode {
