@@ -49,7 +49,7 @@ function packageVersion(): string {
 }
 
 /** The bundle's inline source map names the directory it was built in: not part of the code. */
-const SOURCE_MAP_TRAILER = /\n\/\/# sourceMappingURL=[^\n]*\s*$/;
+const SOURCE_MAP_TRAILER = /\/\/# sourceMappingURL=[^\n]*\s*$/;
 
 /**
  * `<package version>-<first 12 hex digits of the SHA-256 of the bundle's code>`, e.g.
