@@ -20,7 +20,12 @@ import { watchMongo } from './store/mongo-watchdog';
 import { ensureMaintenanceSchedules } from './temporal/schedules';
 import { temporalConnectionOptions } from './temporal/connection';
 import { ensureTemporalSetup } from './temporal/setup';
-import { promoteWhenNewer, type DeploymentVersion, type PromotionOutcome } from './temporal/deployment';
+import {
+  promoteWhenNewer,
+  runningOnOtherVersions,
+  type DeploymentVersion,
+  type PromotionOutcome,
+} from './temporal/deployment';
 import { loadWorkflowCode } from './temporal/workflow-bundle';
 
 export interface WorkerHandle {
@@ -159,7 +164,16 @@ export async function startWorker(
       ? promoteWhenNewer(clientConnection, config.temporal.namespace, version)
       : undefined;
   promotion?.then(
-    (outcome) => options.logger?.info({ build_id: buildId, outcome }, 'worker version promotion'),
+    async (outcome) => {
+      options.logger?.info({ build_id: buildId, outcome }, 'worker version promotion');
+      const elsewhere = await runningOnOtherVersions(temporal, version!).catch(() => []);
+      if (elsewhere.length > 0) {
+        options.logger?.warn(
+          { other_versions: elsewhere },
+          'workflows still run on other versions: keep a worker of each until it drains, or move them (DEPLOYING.md)',
+        );
+      }
+    },
     (error: unknown) =>
       options.logger?.error(
         { err: error, build_id: buildId },

@@ -6,7 +6,7 @@
  * need no extra step — and never takes traffic back from a newer build or after a rollback.
  */
 import os from 'node:os';
-import type { Connection } from '@temporalio/client';
+import type { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 
 export interface DeploymentVersion {
@@ -136,4 +136,35 @@ export async function versionOfRun(
       ? { behavior: temporal.api.enums.v1.VersioningBehavior[behavior]?.replace('VERSIONING_BEHAVIOR_', '') }
       : {}),
   };
+}
+
+/**
+ * Runs of this deployment still on other versions (pinned payments of an earlier build). They
+ * progress only while a worker of their build polls: the worker says so at start, so that a
+ * restart with new workflow code (a deploy, or `npm start` after an edit) never strands them
+ * silently (DEPLOYING.md, "Drain windows").
+ */
+export async function runningOnOtherVersions(
+  client: Pick<Client, 'workflow'>,
+  version: DeploymentVersion,
+  options: { limit?: number } = {},
+): Promise<Array<{ version: string; running: number }>> {
+  const mine = `${version.deploymentName}:${version.buildId}`;
+  const counts = new Map<string, number>();
+  let seen = 0;
+  // (visibility groups only by ExecutionStatus: the versions are tallied here, over a bounded page)
+  for await (const run of client.workflow.list({
+    query:
+      `TemporalWorkerDeployment = "${version.deploymentName}" AND ExecutionStatus = "Running" ` +
+      `AND TemporalWorkerDeploymentVersion != "${mine}"`,
+  })) {
+    // the version is a system search attribute (list answers carry no versioning info)
+    const payload = run.raw.searchAttributes?.indexedFields?.TemporalWorkerDeploymentVersion;
+    const key = payload?.data
+      ? String(JSON.parse(Buffer.from(payload.data).toString('utf8')))
+      : 'unversioned';
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+    if (++seen >= (options.limit ?? 1_000)) break;
+  }
+  return [...counts].map(([v, running]) => ({ version: v, running }));
 }

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 
 import type { AppConfig } from '../../src/config';
-import { versionOfRun } from '../../src/temporal/deployment';
+import { runningOnOtherVersions, versionOfRun } from '../../src/temporal/deployment';
 import { startWorker, type WorkerHandle } from '../../src/worker';
 import { card, eventually, newPayment, startHarness, TEST_CARDS, type Harness } from '../support/harness';
 
@@ -83,6 +83,12 @@ it('a payment in a challenge stays on the build that started it while a new buil
   const fresh = await create();
   expect((await payWith(fresh, TEST_CARDS.visa)).body.state).toBe('paid');
   expect(await runVersion(fresh)).toEqual({ buildId: 'build-b', behavior: 'PINNED' });
+  // what b's worker warns about at start: a run still on a, to be drained before a stops
+  await eventually(async () =>
+    expect(await runningOnOtherVersions(h.temporal, b.version!)).toEqual([
+      { version: `${deploymentName}:build-a`, running: 1 },
+    ]),
+  );
 
   // the customer comes back from the challenge: the old build finishes what it started
   const approved = await fetch(pending.body.next_action.url, {
