@@ -20,6 +20,8 @@ import { stopAllServices } from '../src/dev/process';
 import {
   closeLeftovers,
   Driver,
+  LONG_LIVED,
+  PAGE_LOADS,
   planPayments,
   SCENARIOS,
   type DriverProfile,
@@ -42,6 +44,7 @@ import { randomSeed, Rng } from './rng';
 import { ClusterChaosStack } from './cluster-stack';
 import { ChaosStack, type Stack } from './stack';
 import { ChaosWebhookReceiver } from './webhook-receiver';
+import { longLivedHooks } from './long-lived';
 
 interface Profile extends DriverProfile, Omit<FaultPlanOptions, 'windowMs' | 'processKinds'> {
   /** after the window, how long payments in flight may take before they are abandoned */
@@ -241,6 +244,7 @@ function buildRows(o: Outcome): Row[] {
   } else {
     rows.push({ label: 'reconciliation', value: 'not run', mustBeZero: true });
   }
+  rows.push(...longLivedRows(runs));
   if (o.leaks) {
     rows.push({
       label: 'card data found (logs, collections, histories)',
@@ -336,6 +340,42 @@ function buildRows(o: Outcome): Row[] {
   return rows;
 }
 
+/** The long-lived faults (issue 12): each check, how often it ran, and the page-load storm's bound. */
+function longLivedRows(runs: PaymentRun[]): Row[] {
+  const rows: Row[] = [];
+  let neverExercised = 0;
+  for (const { scenario, label } of LONG_LIVED) {
+    const mine = runs.filter((r) => r.scenario === scenario && r.longLived);
+    const exercised = mine.filter((r) => r.longLived!.exercised).length;
+    if (exercised === 0) neverExercised++;
+    rows.push({
+      label: `${label} (${exercised} of ${mine.length} exercised)`,
+      value: mine.filter((r) => r.longLived!.failure).length,
+      mustBeZero: true,
+    });
+  }
+  rows.push({
+    label: 'long-lived faults not exercised in this run',
+    value: neverExercised,
+    mustBeZero: true,
+  });
+  const storms = runs.filter((r) => r.longLived?.historyAdded !== undefined);
+  const added = storms.map((r) => r.longLived!.historyAdded!);
+  const answers = new Map<string, number>();
+  for (const r of storms)
+    for (const [k, v] of Object.entries(r.longLived!.pageLoads ?? {}))
+      answers.set(k, (answers.get(k) ?? 0) + v);
+  rows.push({
+    label: `history events added by ${PAGE_LOADS} page loads on a pending challenge (max of ${storms.length}${answers.size ? `; answers ${[...answers].map(([k, v]) => `${k}×${v}`).join(' ')}` : ''})`,
+    value: added.length ? Math.max(...added) : 'none',
+    max: PAGE_LOAD_HISTORY_MAX,
+  });
+  return rows;
+}
+
+/** What 100 page loads on a pending challenge may add to its history (18 measured; faults add some). */
+const PAGE_LOAD_HISTORY_MAX = 60;
+
 function printFindings(o: Outcome): void {
   const rec = o.reconciliation;
   const show = (title: string, findings: Finding[]) => {
@@ -362,6 +402,15 @@ function printFindings(o: Outcome): void {
       o.leaks.hits.map((h) => ({ sessionId: h.where, detail: h.what })),
     );
   }
+  show(
+    'long-lived faults not as expected',
+    o.runs
+      .filter((r) => r.longLived?.failure)
+      .map((r) => ({
+        sessionId: r.sessionId ?? r.orderNo,
+        detail: `${r.scenario}: ${r.longLived!.failure} (${r.longLived!.detail ?? ''})`,
+      })),
+  );
   const problems = o.runs.filter((r) => r.problems.length > 0 || r.createProblem);
   if (problems.length > 0) {
     console.log(`\ndriver notes (${problems.length} payments; informational):`);
@@ -400,6 +449,22 @@ function summary(o: Outcome, opts: Options, rows: Row[], workDir: string | undef
     refunds_overspent: rec?.refundsOverspent.length ?? null,
     operations_repeated: rec?.operationsRepeated.length ?? null,
     operations_answered_wrongly: rec?.answeredWrongly.length ?? null,
+    long_lived: Object.fromEntries(
+      LONG_LIVED.map(({ scenario }) => {
+        const mine = o.runs.filter((r) => r.scenario === scenario && r.longLived);
+        return [
+          scenario,
+          {
+            runs: mine.length,
+            exercised: mine.filter((r) => r.longLived!.exercised).length,
+            failed: mine.filter((r) => r.longLived!.failure).length,
+          },
+        ];
+      }),
+    ),
+    page_load_history_events: o.runs
+      .filter((r) => r.longLived?.historyAdded !== undefined)
+      .map((r) => r.longLived!.historyAdded),
     card_data_found: o.leaks?.hits.length ?? null,
     services_not_recovered: o.injector?.recoveryFailures ?? null,
     internal_errors: [...internalErrors.values()].reduce((a, b) => a + b, 0),
@@ -526,6 +591,17 @@ async function main(): Promise<void> {
     abort.signal.addEventListener('abort', () => loadAbort.abort(), { once: true });
     const api = new ApiClient(stack.apiUrl, stack.keys.apiKey, retries, loadAbort.signal);
     const recv = receiver;
+    // Temporal and MongoDB directly: the long-lived faults (an operator's Cancel / Terminate, the
+    // maintenance runs with a clock ahead), then the reconciliation.
+    connection = await Connection.connect({ address: stack.temporalAddress });
+    const client = new Client({
+      connection,
+      namespace: 'default',
+      dataConverter: createDataConverter(parseCodecKeys(stack.keys.codecKeys)),
+    });
+    mongo = new MongoClient(stack.mongoUri, { serverSelectionTimeoutMS: 15_000 });
+    await mongo.connect();
+    const db = mongo.db();
     const driver = new Driver(
       api,
       stack.simulatorUrl,
@@ -536,6 +612,13 @@ async function main(): Promise<void> {
       customers,
       loadAbort.signal,
       (l) => say(l),
+      longLivedHooks({
+        client,
+        db,
+        simulatorUrl: stack.simulatorUrl,
+        apiUrl: stack.apiUrl,
+        gatewayTimeoutMs: profile.gatewayTimeoutMs,
+      }),
     );
     outcome.runs = driver.runs;
     const injector = new FaultInjector(stack, receiver, {
@@ -589,16 +672,6 @@ async function main(): Promise<void> {
     await httpRequest('DELETE', `${stack.simulatorUrl}/_sim/faults`);
     await receiver.ensureUp();
     await stack.waitReady(60_000, abort.signal);
-
-    connection = await Connection.connect({ address: stack.temporalAddress });
-    const client = new Client({
-      connection,
-      namespace: 'default',
-      dataConverter: createDataConverter(parseCodecKeys(stack.keys.codecKeys)),
-    });
-    mongo = new MongoClient(stack.mongoUri, { serverSelectionTimeoutMS: 15_000 });
-    await mongo.connect();
-    const db = mongo.db();
 
     outcome.quiescence = await waitForQuiescence(client, db, receiver, profile.quiesceMs, abort.signal, (l) =>
       say(l),

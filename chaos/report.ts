@@ -5,11 +5,17 @@ export interface Row {
   value: number | string;
   /** a must-be-0 row: anything else fails the run */
   mustBeZero?: boolean;
+  /** a bounded row: more than this (or no number) fails the run */
+  max?: number;
   indent?: boolean;
 }
 
 export function failingRows(rows: Row[]): Row[] {
-  return rows.filter((r) => r.mustBeZero && r.value !== 0);
+  return rows.filter(
+    (r) =>
+      (r.mustBeZero && r.value !== 0) ||
+      (r.max !== undefined && (typeof r.value !== 'number' || r.value > r.max)),
+  );
 }
 
 export function printTable(title: string, rows: Row[]): void {
@@ -21,8 +27,10 @@ export function printTable(title: string, rows: Row[]): void {
   console.log(title);
   console.log(line);
   rows.forEach((r, i) => {
-    const mark = r.mustBeZero ? (r.value === 0 ? '  ok' : '  FAIL') : '';
-    const must = r.mustBeZero ? ' (must be 0)' : '';
+    const failing = failingRows([r]).length > 0;
+    const checked = r.mustBeZero || r.max !== undefined;
+    const mark = checked ? (failing ? '  FAIL' : '  ok') : '';
+    const must = r.mustBeZero ? ' (must be 0)' : r.max !== undefined ? ` (must be ≤ ${r.max})` : '';
     console.log(`${labels[i]!.padEnd(width)}${String(r.value).padStart(valueWidth)}${mark}${must}`);
   });
   console.log(line);

@@ -92,7 +92,13 @@ export class ChaosStack implements Stack {
   private constructor(
     readonly workDir: string,
     private readonly options: StackOptions,
-    readonly ports: { temporal: number; mongo: number; simulator: number; api: number },
+    readonly ports: {
+      temporal: number;
+      temporalMetrics: number;
+      mongo: number;
+      simulator: number;
+      api: number;
+    },
   ) {
     this.logDir = path.join(workDir, 'logs');
     this.keys = {
@@ -126,7 +132,7 @@ export class ChaosStack implements Stack {
       }
     }
     const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tokenpay-chaos-'));
-    const ports = { temporal: 0, mongo: 0, simulator: 0, api: 0 };
+    const ports = { temporal: 0, temporalMetrics: 0, mongo: 0, simulator: 0, api: 0 };
     const taken = new Set<number>();
     for (const name of Object.keys(ports) as Array<keyof typeof ports>) {
       let port = await freePort();
@@ -192,6 +198,8 @@ export class ChaosStack implements Stack {
     return startTemporalDevServer({
       port: this.ports.temporal,
       uiPort: null,
+      // its own port: left to the CLI, it may take one picked above before its service binds it
+      metricsPort: this.ports.temporalMetrics,
       dbFile: path.join(this.workDir, 'temporal.db'),
       logFile: path.join(this.logDir, 'temporal.log'),
       readyTimeoutMs: 90_000,
