@@ -41,6 +41,8 @@ export const SCENARIOS = [
   'three_ds_page_storm',
   'three_ds_temporal_cancel',
   'three_ds_temporal_terminate',
+  // upgrade profile: a challenge left waiting until the new build took over (never in the mix)
+  'three_ds_parked',
 ] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
@@ -253,6 +255,8 @@ export class Driver {
   private readonly customers: Customer[] = [];
   private stopStarting = false;
   private readonly extra: Array<Promise<void>> = [];
+  private releaseParked: () => void = () => undefined;
+  private readonly parked = new Promise<void>((resolve) => (this.releaseParked = resolve));
 
   constructor(
     private readonly api: ApiClient,
@@ -323,6 +327,32 @@ export class Driver {
     };
     this.extra.push(this.runPayment(p));
   }
+
+  /**
+   * Payments whose customer stops in a 3-D Secure challenge and comes back (approves, returns to
+   * the page) only after `release()`: runs the version that started them must finish.
+   */
+  startParked(count: number, amountMinor: (i: number) => number): void {
+    for (let i = 0; i < count && !this.signal.aborted; i++) {
+      this.extra.push(
+        this.runPayment({
+          index: 200_000 + i,
+          scenario: 'three_ds_parked',
+          amountMinor: amountMinor(i),
+          webhook: true,
+          cards: [CARDS.threeDs],
+        }),
+      );
+    }
+  }
+
+  /** The parked customers come back from their challenges. */
+  release(): void {
+    this.releaseParked();
+  }
+
+  /** Parked payments whose challenge was waiting when they were released. */
+  parkedWaiting = 0;
 
   private async runPayment(p: PlannedPayment): Promise<void> {
     const customer = p.customer !== undefined ? this.customers[p.customer] : undefined;
@@ -424,6 +454,20 @@ export class Driver {
       case 'three_ds_temporal_terminate':
         await this.longLivedChallenge(run, sid, card(CARDS.threeDs), card(success), deadline);
         return;
+      case 'three_ds_parked': {
+        run.successCard = CARDS.threeDs;
+        const url = await this.startChallenge(run, sid, card(CARDS.threeDs));
+        await this.parked;
+        if (url && PAYABLE.has((await this.view(sid)).state)) this.parkedWaiting++;
+        // back from the challenge: approve it, open the page (pay() does both), within a new budget
+        await this.pay(
+          run,
+          sid,
+          [card(CARDS.threeDs), card(success), card(success)],
+          Date.now() + this.profile.paymentBudgetMs,
+        );
+        return;
+      }
       case 'three_ds':
         run.successCard = CARDS.threeDs;
         await this.pay(run, sid, [card(CARDS.threeDs)], deadline);

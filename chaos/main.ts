@@ -44,6 +44,14 @@ import { randomSeed, Rng } from './rng';
 import { ClusterChaosStack } from './cluster-stack';
 import { ChaosStack, type Stack } from './stack';
 import { ChaosWebhookReceiver } from './webhook-receiver';
+import {
+  buildChangedBundle,
+  nonDeterminismInLogs,
+  pinnedRunning,
+  versionFacts,
+  waitForCurrent,
+  type VersionFacts,
+} from './upgrade';
 import { longLivedHooks } from './long-lived';
 
 interface Profile extends DriverProfile, Omit<FaultPlanOptions, 'windowMs' | 'processKinds'> {
@@ -55,7 +63,9 @@ interface Profile extends DriverProfile, Omit<FaultPlanOptions, 'windowMs' | 'pr
   gatewayTimeoutMs: number;
 }
 
-const PROFILES: Record<'short' | 'long', Profile> = {
+type ProfileName = 'short' | 'long' | 'upgrade';
+
+const PROFILES: Record<ProfileName, Profile> = {
   // CI: about 2 minutes on 2 cores (plus the build).
   short: {
     payments: 60,
@@ -96,11 +106,37 @@ const PROFILES: Record<'short' | 'long', Profile> = {
     receiverEveryMs: 60_000,
     receiverDownMs: [3_000, 15_000],
   },
+  // An upgrade under load (upgrade.ts): no injected faults but the deploy and a webhook endpoint
+  // down across it; half the payments before build B is current, half after. About 3 minutes.
+  upgrade: {
+    payments: 52,
+    concurrency: 6,
+    windowMs: 60_000,
+    tailMs: 50_000,
+    customers: 4,
+    storms: 1,
+    paymentBudgetMs: 100_000,
+    callBudgetMs: 45_000,
+    keyBusyBudgetMs: 45_000,
+    quiesceMs: 90_000,
+    hardLimitMs: 330_000,
+    gatewayTimeoutMs: 4_000,
+    processEveryMs: 0,
+    gatewayEveryMs: 0,
+    receiverEveryMs: 0,
+    receiverDownMs: [0, 0],
+  },
 };
 
+/** Upgrade profile: payments parked in a 3-D Secure challenge on build A until B took over. */
+const PARKED_CHALLENGES = 6;
+
 const USAGE = `usage: npm run chaos -- [options]
-  --profile short|long   short: ~60 payments at concurrency 6, ≤ 3 min (CI, default);
-                         long: ~1000 payments at concurrency 8, ~10 min
+  --profile short|long|upgrade
+                         short: ~60 payments at concurrency 6, ≤ 3 min (CI, default);
+                         long: ~1000 payments at concurrency 8, ~10 min;
+                         upgrade: a new worker build with a workflow change deployed under
+                         load, the old one drained (single-process stack), ~3 min
   --seed N               replay a run's payment mix and fault schedule (printed at start)
   --payments N           override the profile's payment count
   --concurrency N        override the profile's concurrency
@@ -120,7 +156,7 @@ function positiveInt(name: string, value: string | undefined): number | undefine
 }
 
 interface Options {
-  profileName: 'short' | 'long';
+  profileName: ProfileName;
   cluster: boolean;
   profile: Profile;
   seed: number;
@@ -147,8 +183,11 @@ function parseOptions(argv: string[]): Options | undefined {
     console.log(USAGE);
     return undefined;
   }
-  if (values.profile !== 'short' && values.profile !== 'long') {
-    throw new Error(`--profile must be short or long, got "${values.profile}"`);
+  if (values.profile !== 'short' && values.profile !== 'long' && values.profile !== 'upgrade') {
+    throw new Error(`--profile must be short, long or upgrade, got "${values.profile}"`);
+  }
+  if (values.profile === 'upgrade' && values.cluster) {
+    throw new Error('--profile upgrade runs on the single-process stack (no --cluster)');
   }
   const profile = { ...PROFILES[values.profile] };
   const payments = positiveInt('payments', values.payments);
@@ -182,7 +221,22 @@ interface Outcome {
   untakenGatewayFaults?: number;
   retries?: ReturnType<typeof newRetryStats>;
   restarts?: Record<string, number>;
+  upgrade?: UpgradeOutcome;
   errors: string[];
+}
+
+/** What the upgrade profile measured. */
+interface UpgradeOutcome {
+  buildA: string;
+  buildB?: string;
+  bCurrentAfterMs?: number;
+  bCurrentAt?: number;
+  /** how long after the load A still ran pinned payments, and how many when it was stopped */
+  drainMs?: number;
+  leftOnA?: number;
+  parkedWaiting: number;
+  facts?: VersionFacts;
+  ndeLogLines?: number;
 }
 
 function buildRows(o: Outcome): Row[] {
@@ -245,6 +299,7 @@ function buildRows(o: Outcome): Row[] {
     rows.push({ label: 'reconciliation', value: 'not run', mustBeZero: true });
   }
   rows.push(...longLivedRows(runs));
+  if (o.upgrade) rows.push(...upgradeRows(o.upgrade, runs, rec));
   if (o.leaks) {
     rows.push({
       label: 'card data found (logs, collections, histories)',
@@ -373,6 +428,83 @@ function longLivedRows(runs: PaymentRun[]): Row[] {
   return rows;
 }
 
+function upgradeRows(u: UpgradeOutcome, runs: PaymentRun[], rec: Reconciliation | undefined): Row[] {
+  const rows: Row[] = [];
+  const f = u.facts;
+  rows.push({
+    label: `upgrade: build A ${u.buildA} → build B ${u.buildB ?? 'never current'}${u.bCurrentAfterMs !== undefined ? ` (current ${(u.bCurrentAfterMs / 1000).toFixed(1)} s into the load)` : ''}`,
+    value: '',
+  });
+  if (!f) {
+    rows.push({ label: 'version analysis', value: 'not run', mustBeZero: true });
+    return rows;
+  }
+  rows.push({
+    label: `non-determinism errors (workflow tasks failed, ${f.histories} histories)`,
+    value: f.nonDeterminism.length,
+    mustBeZero: true,
+  });
+  rows.push({
+    label: "non-determinism in the workers' logs",
+    value: u.ndeLogLines ?? 'not read',
+    mustBeZero: true,
+  });
+  for (const [name, build] of [
+    ['A', f.buildA],
+    ['B', f.buildB],
+  ] as const) {
+    rows.push({ label: `checkout runs finished by build ${name}`, value: f.checkoutRuns[build] ?? 0 });
+  }
+  const other = Object.entries(f.checkoutRuns).filter(([b]) => b !== f.buildA && b !== f.buildB);
+  if (other.length)
+    rows.push({
+      label: `checkout runs finished by other builds: ${other.map(([b, n]) => `${b} ×${n}`).join(', ')}`,
+      value: '',
+    });
+  rows.push({
+    label: 'builds that finished no checkout run',
+    value: [f.buildA, f.buildB].filter((b) => !f.checkoutRuns[b]).length,
+    mustBeZero: true,
+  });
+  rows.push({
+    label: 'pinned payment runs that moved version',
+    value: f.pinnedMoved.length,
+    mustBeZero: true,
+  });
+  rows.push({
+    label: 'checkout runs started after B was current that ran on A',
+    value: f.newOnOld.length,
+    mustBeZero: true,
+  });
+  rows.push({
+    label: 'checkout runs of B without the workflow change (or of A with it)',
+    value: f.changeMismatch.length,
+    mustBeZero: true,
+  });
+  const parked = runs.filter((r) => r.scenario === 'three_ds_parked' && r.sessionId);
+  const parkedOnA = parked.filter((r) => f.buildOfSession.get(r.sessionId!) === f.buildA);
+  rows.push({
+    label: `3-D Secure challenges parked on A across the deploy (${u.parkedWaiting} still waiting at release), finished by A`,
+    value: `${parkedOnA.length} of ${parked.length}`,
+  });
+  rows.push({
+    label: 'parked challenges not finished by A',
+    value: parked.length - parkedOnA.length,
+    mustBeZero: true,
+  });
+  rows.push({
+    label: `webhook deliveries started on A and finished on B (auto-upgrade; of ${f.webhookRuns})`,
+    value: f.webhookUpgraded,
+  });
+  rows.push({
+    label: `build A drained ${u.drainMs !== undefined ? `${(u.drainMs / 1000).toFixed(1)} s after the load` : '(not waited for)'}: payment runs still on A when it stopped`,
+    value: u.leftOnA ?? 'not drained',
+    mustBeZero: true,
+  });
+  if (rec) rows.push({ label: 'states after the upgrade: see "ended …" above', value: '', indent: true });
+  return rows;
+}
+
 /** What 100 page loads on a pending challenge may add to its history (18 measured; faults add some). */
 const PAGE_LOAD_HISTORY_MAX = 60;
 
@@ -395,6 +527,18 @@ function printFindings(o: Outcome): void {
     show('refunds over-spent', rec.refundsOverspent);
     show('operations executed twice', rec.operationsRepeated);
     show('operations done but answered as failed', rec.answeredWrongly);
+  }
+  const f = o.upgrade?.facts;
+  if (f) {
+    const list = (title: string, items: string[]) =>
+      show(
+        title,
+        items.map((i) => ({ sessionId: '-', detail: i })),
+      );
+    list('non-determinism', f.nonDeterminism);
+    list('pinned runs that moved version', f.pinnedMoved);
+    list('new runs on the old build', f.newOnOld);
+    list('workflow change mismatch', f.changeMismatch);
   }
   if (o.leaks?.hits.length) {
     show(
@@ -474,6 +618,77 @@ function summary(o: Outcome, opts: Options, rows: Row[], workDir: string | undef
     errors: o.errors,
     ...(workDir ? { work_dir: workDir } : {}),
   };
+}
+
+/**
+ * The upgrade profile's load: build A current, payments of every kind (and challenges parked on
+ * A, and a webhook endpoint down so deliveries wait in retries); half-way, build B's worker starts
+ * beside A's and becomes current; the parked customers come back and the endpoint with them; when
+ * the load is done and A runs no payment any more, A's worker is stopped.
+ */
+async function upgradeLoad(c: {
+  stack: ChaosStack;
+  client: Client;
+  driver: Driver;
+  receiver: ChaosWebhookReceiver;
+  bundleB: Promise<string>;
+  rng: Rng;
+  profile: Profile;
+  outcome: UpgradeOutcome;
+  signal: AbortSignal;
+}): Promise<void> {
+  const { stack, client, driver, receiver, profile, outcome } = c;
+  const buildA = await waitForCurrent(client.connection, () => true, 60_000);
+  outcome.buildA = buildA;
+  say(`upgrade: build A ${buildA} is current`);
+  const half = Math.round(profile.payments / 2);
+  const planA = planPayments(c.rng.fork('payments-a'), { ...profile, payments: half }).plan;
+  const planB = planPayments(c.rng.fork('payments-b'), {
+    ...profile,
+    payments: profile.payments - half,
+  }).plan.map((p) => ({ ...p, index: p.index + half }));
+  const parkRng = c.rng.fork('parked');
+  driver.startParked(PARKED_CHALLENGES, () => parkRng.int(1_000, 99_999));
+  const loadStart = Date.now();
+  const load = driver.run([...planA, ...planB], loadStart);
+  let outage: Promise<void> | undefined;
+  try {
+    await sleep(8_000, c.signal);
+    say('upgrade: the webhook endpoint goes down (503) until build B has taken over');
+    outage = receiver.outage('error_503', 10 * 60_000);
+    const bundleB = await c.bundleB;
+    await sleep(loadStart + profile.windowMs / 2 - Date.now(), c.signal);
+    say(`upgrade: deploying build B (${bundleB}) beside A: ${driver.progress()}`);
+    await stack.startWorker('worker-b', bundleB);
+    const buildB = await waitForCurrent(client.connection, (b) => b !== buildA, 60_000);
+    outcome.buildB = buildB;
+    outcome.bCurrentAt = Date.now();
+    outcome.bCurrentAfterMs = outcome.bCurrentAt - loadStart;
+    say(`upgrade: build B ${buildB} is current; A keeps what it started`);
+    await sleep(8_000, c.signal);
+  } finally {
+    say('upgrade: the webhook endpoint is back; the parked customers return from their challenges');
+    await receiver.ensureUp();
+    void outage;
+    driver.release();
+  }
+  await load;
+  await driver.drain();
+  outcome.parkedWaiting = driver.parkedWaiting;
+  const loadDone = Date.now();
+  for (;;) {
+    const left = await pinnedRunning(client, buildA);
+    if (left === 0 || Date.now() - loadDone > 90_000) {
+      outcome.leftOnA = left;
+      outcome.drainMs = Date.now() - loadDone;
+      break;
+    }
+    await sleep(1_000);
+  }
+  say(
+    `upgrade: build A drained ${(outcome.drainMs / 1000).toFixed(1)} s after the load (${outcome.leftOnA} payment runs left on it); stopping its worker`,
+  );
+  await stack.stopWorker('worker');
 }
 
 async function main(): Promise<void> {
@@ -573,16 +788,22 @@ async function main(): Promise<void> {
       ? await ClusterChaosStack.create(stackOptions)
       : await ChaosStack.create(stackOptions);
     say(`work dir ${stack.workDir}`);
+    const upgrade = opts.profileName === 'upgrade' && stack instanceof ChaosStack ? stack : undefined;
+    // build B, bundled while the stack starts
+    const bundleB = upgrade ? buildChangedBundle(upgrade.workDir) : undefined;
+    bundleB?.catch(() => undefined); // (awaited below)
     receiver = new ChaosWebhookReceiver(stack.keys.webhookKey);
     await receiver.start();
     await stack.start();
     say(`stack ready: API ${stack.apiUrl}, simulator ${stack.simulatorUrl}, webhooks ${receiver.url}`);
 
-    const faultPlan = planFaults(rng.fork('faults'), {
-      ...profile,
-      windowMs: profile.windowMs,
-      processKinds: stack.processFaults,
-    });
+    const faultPlan = upgrade
+      ? []
+      : planFaults(rng.fork('faults'), {
+          ...profile,
+          windowMs: profile.windowMs,
+          processKinds: stack.processFaults,
+        });
     const { plan, customers } = planPayments(rng.fork('payments'), profile);
     const retries = newRetryStats();
     outcome.retries = retries;
@@ -629,15 +850,16 @@ async function main(): Promise<void> {
       log: (l) => say(l),
       signal: abort.signal,
     });
-    outcome.injector = injector;
-    say(
-      `fault plan: ${faultPlan
-        .map(
-          (f) =>
-            `${(f.at / 1000).toFixed(0)}s ${f.kind}${f.target ? `/${f.target}` : ''}${f.during ? `/during-${f.during}` : ''}`,
-        )
-        .join(', ')}`,
-    );
+    if (!upgrade) outcome.injector = injector;
+    if (!upgrade)
+      say(
+        `fault plan: ${faultPlan
+          .map(
+            (f) =>
+              `${(f.at / 1000).toFixed(0)}s ${f.kind}${f.target ? `/${f.target}` : ''}${f.during ? `/during-${f.during}` : ''}`,
+          )
+          .join(', ')}`,
+      );
 
     const loadStart = Date.now();
     const faultsDone = injector.run(faultPlan, loadStart);
@@ -648,7 +870,22 @@ async function main(): Promise<void> {
       );
       loadAbort.abort();
     }, profile.windowMs + profile.tailMs);
-    await driver.run(plan, loadStart);
+    if (upgrade) {
+      outcome.upgrade = { buildA: '?', parkedWaiting: 0 };
+      await upgradeLoad({
+        stack: upgrade,
+        client,
+        driver,
+        receiver,
+        bundleB: bundleB!,
+        rng,
+        profile,
+        outcome: outcome.upgrade,
+        signal: loadAbort.signal,
+      });
+    } else {
+      await driver.run(plan, loadStart);
+    }
     clearInterval(ticker);
     clearTimeout(loadDeadline);
     injector.stop();
@@ -698,6 +935,15 @@ async function main(): Promise<void> {
       client,
       codecKeys: parseCodecKeys(stack.keys.codecKeys),
     });
+    if (outcome.upgrade?.buildB) {
+      say('reading every history: which build completed which workflow task');
+      outcome.upgrade.facts = await versionFacts(client, {
+        a: outcome.upgrade.buildA,
+        b: outcome.upgrade.buildB,
+        bCurrentAt: outcome.upgrade.bCurrentAt!,
+      });
+      outcome.upgrade.ndeLogLines = nonDeterminismInLogs(stack.logFiles());
+    }
     outcome.restarts = stack.restarts();
   } catch (error) {
     if (!abort.signal.aborted) {
