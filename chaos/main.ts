@@ -50,6 +50,8 @@ import {
   pinnedRunning,
   versionFacts,
   waitForCurrent,
+  replayWith,
+  type ReplayCheck,
   type VersionFacts,
 } from './upgrade';
 import { longLivedHooks } from './long-lived';
@@ -127,6 +129,9 @@ const PROFILES: Record<ProfileName, Profile> = {
     receiverDownMs: [0, 0],
   },
 };
+
+/** Upgrade profile: how many of A's checkout histories are replayed on A's and on B's code. */
+const REPLAY_SAMPLE = 5;
 
 /** Upgrade profile: payments parked in a 3-D Secure challenge on build A until B took over. */
 const PARKED_CHALLENGES = 6;
@@ -237,6 +242,10 @@ interface UpgradeOutcome {
   parkedWaiting: number;
   facts?: VersionFacts;
   ndeLogLines?: number;
+  bundleA?: string;
+  bundleB?: string;
+  replayOnA?: ReplayCheck;
+  replayOnB?: ReplayCheck;
 }
 
 function buildRows(o: Outcome): Row[] {
@@ -299,7 +308,7 @@ function buildRows(o: Outcome): Row[] {
     rows.push({ label: 'reconciliation', value: 'not run', mustBeZero: true });
   }
   rows.push(...longLivedRows(runs));
-  if (o.upgrade) rows.push(...upgradeRows(o.upgrade, runs, rec));
+  if (o.upgrade) rows.push(...upgradeRows(o.upgrade, runs));
   if (o.leaks) {
     rows.push({
       label: 'card data found (logs, collections, histories)',
@@ -428,7 +437,7 @@ function longLivedRows(runs: PaymentRun[]): Row[] {
   return rows;
 }
 
-function upgradeRows(u: UpgradeOutcome, runs: PaymentRun[], rec: Reconciliation | undefined): Row[] {
+function upgradeRows(u: UpgradeOutcome, runs: PaymentRun[]): Row[] {
   const rows: Row[] = [];
   const f = u.facts;
   rows.push({
@@ -501,7 +510,28 @@ function upgradeRows(u: UpgradeOutcome, runs: PaymentRun[], rec: Reconciliation 
     value: u.leftOnA ?? 'not drained',
     mustBeZero: true,
   });
-  if (rec) rows.push({ label: 'states after the upgrade: see "ended …" above', value: '', indent: true });
+  if (f.lastCloseOnA && u.bCurrentAt !== undefined) {
+    rows.push({
+      label: `build A's last payment run closed ${((f.lastCloseOnA.getTime() - u.bCurrentAt) / 1000).toFixed(1)} s after B became current`,
+      value: '',
+    });
+  }
+  const ra = u.replayOnA;
+  const rb = u.replayOnB;
+  if (ra && rb) {
+    rows.push({
+      label: `A's checkout histories replayed on A's code: failures (the replay check works; of ${ra.replayed})`,
+      value: ra.nonDeterministic + ra.otherFailures.length,
+      mustBeZero: true,
+    });
+    rows.push({
+      label: `A's checkout histories B's code cannot replay (the change is real; of ${rb.replayed})`,
+      value: rb.nonDeterministic,
+      min: 1,
+    });
+  } else {
+    rows.push({ label: "replay of A's histories", value: 'not run', mustBeZero: true });
+  }
   return rows;
 }
 
@@ -539,6 +569,11 @@ function printFindings(o: Outcome): void {
     list('pinned runs that moved version', f.pinnedMoved);
     list('new runs on the old build', f.newOnOld);
     list('workflow change mismatch', f.changeMismatch);
+    list("replay failures on A's own code", o.upgrade?.replayOnA?.otherFailures ?? []);
+    list(
+      "replay failures on B's code (other than non-determinism)",
+      o.upgrade?.replayOnB?.otherFailures ?? [],
+    );
   }
   if (o.leaks?.hits.length) {
     show(
@@ -657,6 +692,8 @@ async function upgradeLoad(c: {
     say('upgrade: the webhook endpoint goes down (503) until build B has taken over');
     outage = receiver.outage('error_503', 10 * 60_000);
     const bundleB = await c.bundleB;
+    outcome.bundleA = stack.bundlePath;
+    outcome.bundleB = bundleB;
     await sleep(loadStart + profile.windowMs / 2 - Date.now(), c.signal);
     say(`upgrade: deploying build B (${bundleB}) beside A: ${driver.progress()}`);
     await stack.startWorker('worker-b', bundleB);
@@ -943,6 +980,11 @@ async function main(): Promise<void> {
         bCurrentAt: outcome.upgrade.bCurrentAt!,
       });
       outcome.upgrade.ndeLogLines = nonDeterminismInLogs(stack.logFiles());
+      // A's histories replayed: on A's code (must pass: the check works), on B's (must fail)
+      const sample = outcome.upgrade.facts.completedOnA.slice(0, REPLAY_SAMPLE);
+      const converter = createDataConverter(parseCodecKeys(stack.keys.codecKeys));
+      outcome.upgrade.replayOnA = await replayWith(client, converter, outcome.upgrade.bundleA!, sample);
+      outcome.upgrade.replayOnB = await replayWith(client, converter, outcome.upgrade.bundleB!, sample);
     }
     outcome.restarts = stack.restarts();
   } catch (error) {

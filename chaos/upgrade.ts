@@ -8,8 +8,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Client, ConnectionLike } from '@temporalio/client';
+import type { Client, ConnectionLike, DataConverter } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
+import { Worker } from '@temporalio/worker';
 
 import { versionOfRun } from '../src/temporal/deployment';
 import { bundleWorkflows } from '../src/temporal/workflow-bundle';
@@ -121,6 +122,10 @@ export interface VersionFacts {
   /** which build finished each session's (last) checkout run */
   buildOfSession: Map<string, string>;
   histories: number;
+  /** checkout runs A completed (for the replay check) */
+  completedOnA: Array<{ workflowId: string; runId: string }>;
+  /** when A's last payment run closed */
+  lastCloseOnA?: Date;
 }
 
 /** Reads every payment and webhook history of the run: which build completed which task. */
@@ -140,15 +145,25 @@ export async function versionFacts(
     webhookUpgraded: 0,
     buildOfSession: new Map(),
     histories: 0,
+    completedOnA: [],
   };
   const query = `WorkflowType IN (${[...PINNED_TYPES, 'WebhookDeliveryWorkflow'].map((t) => `"${t}"`).join(', ')})`;
-  const executions: Array<{ type: string; workflowId: string; runId: string; startTime: Date }> = [];
+  const executions: Array<{
+    type: string;
+    workflowId: string;
+    runId: string;
+    startTime: Date;
+    closeTime?: Date;
+    status: string;
+  }> = [];
   for await (const run of client.workflow.list({ query })) {
     executions.push({
       type: run.type,
       workflowId: run.workflowId,
       runId: run.runId,
       startTime: run.startTime,
+      ...(run.closeTime ? { closeTime: run.closeTime } : {}),
+      status: run.status.name,
     });
   }
   const label = (build: string) =>
@@ -185,6 +200,11 @@ export async function versionFacts(
         if (PINNED_TYPES.includes(e.type) && builtBy.length > 1) {
           facts.pinnedMoved.push(`${e.type} ${e.workflowId}: ${builtBy.map(label).join(' → ')}`);
         }
+        if (PINNED_TYPES.includes(e.type) && last === builds.a && e.closeTime) {
+          if (!facts.lastCloseOnA || e.closeTime > facts.lastCloseOnA) facts.lastCloseOnA = e.closeTime;
+        }
+        if (e.type === 'CheckoutWorkflow' && last === builds.a && e.status === 'COMPLETED')
+          facts.completedOnA.push({ workflowId: e.workflowId, runId: e.runId });
         if (e.type === 'CheckoutWorkflow' && last) {
           facts.checkoutRuns[last] = (facts.checkoutRuns[last] ?? 0) + 1;
           facts.buildOfSession.set(e.workflowId.replace(/^checkout-/, ''), last);
@@ -212,4 +232,50 @@ export function nonDeterminismInLogs(logFiles: string[]): number {
     for (const line of fs.readFileSync(file, 'utf8').split('\n')) if (/nondetermin/i.test(line)) n++;
   }
   return n;
+}
+
+export interface ReplayCheck {
+  replayed: number;
+  /** histories this bundle could not replay for non-determinism */
+  nonDeterministic: number;
+  /** other replay failures */
+  otherFailures: string[];
+}
+
+/**
+ * Replays histories build A wrote with a bundle: A's own must replay cleanly (the check works),
+ * B's must not (the workflow change is real: without versioning those runs would fail on B).
+ */
+export async function replayWith(
+  client: Client,
+  dataConverter: DataConverter,
+  bundlePath: string,
+  runs: Array<{ workflowId: string; runId: string }>,
+): Promise<ReplayCheck> {
+  const check: ReplayCheck = { replayed: 0, nonDeterministic: 0, otherFailures: [] };
+  async function* histories() {
+    for (const run of runs) {
+      yield {
+        workflowId: run.workflowId,
+        history: await client.workflow.getHandle(run.workflowId, run.runId).fetchHistory(),
+      };
+    }
+  }
+  const results = Worker.runReplayHistories(
+    {
+      workflowBundle: { codePath: bundlePath },
+      dataConverter,
+      replayName: `chaos-replay-${path.basename(bundlePath, '.js')}`,
+    },
+    histories(),
+  );
+  for await (const result of results) {
+    check.replayed++;
+    const error = result.error as Error | undefined;
+    if (!error) continue;
+    if (error.name === 'DeterminismViolationError' || /nondetermin/i.test(error.message))
+      check.nonDeterministic++;
+    else check.otherFailures.push(`${result.workflowId}: ${error.name}: ${error.message.slice(0, 160)}`);
+  }
+  return check;
 }
