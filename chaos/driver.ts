@@ -7,6 +7,8 @@
  */
 import { CARDS, cardBody, DECLINE_CARDS, isAmex, last4, SUCCESS_CARDS } from './cards';
 import { ApiClient, GaveUpError, httpRequest, KeyBlockedError, NetError, type HttpResult } from './http';
+import type { LedgerEntry } from '../src/dev/gateway-simulator/model';
+import type { LongLivedHooks } from './long-lived';
 import { sleep } from './log';
 import type { Rng } from './rng';
 
@@ -32,6 +34,15 @@ export const SCENARIOS = [
   'expires',
   'three_ds_abandoned',
   'double_click_storm',
+  // long-lived faults (issue 12): time and an operator's hand, see long-lived.ts
+  'retry_after_retention',
+  'three_ds_no_return',
+  'three_ds_other_card',
+  'three_ds_page_storm',
+  'three_ds_temporal_cancel',
+  'three_ds_temporal_terminate',
+  // upgrade profile: a challenge left waiting until the new build took over (never in the mix)
+  'three_ds_parked',
 ] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
@@ -49,7 +60,38 @@ const WEIGHTS: ReadonlyArray<readonly [Scenario, number]> = [
   ['abandon_cancel', 6],
   ['expires', 3],
   ['three_ds_abandoned', 3],
+  ['retry_after_retention', 2],
+  ['three_ds_no_return', 2],
+  ['three_ds_other_card', 2],
+  ['three_ds_page_storm', 1],
+  ['three_ds_temporal_cancel', 1],
+  ['three_ds_temporal_terminate', 1],
 ];
+
+/** The long-lived faults, each with the check the reconciliation reports on. */
+export const LONG_LIVED: ReadonlyArray<{ scenario: Scenario; label: string }> = [
+  {
+    scenario: 'retry_after_retention',
+    label: "same-key create after the key's retention: not the recorded payment, a 2nd run or a rewrite",
+  },
+  { scenario: 'three_ds_no_return', label: '3-D Secure approved, customer never back: not paid' },
+  {
+    scenario: 'three_ds_other_card',
+    label: 'challenge abandoned for another card: not paid, or the old approval moved money',
+  },
+  { scenario: 'three_ds_page_storm', label: '100 page loads on a pending challenge: not paid after' },
+  {
+    scenario: 'three_ds_temporal_cancel',
+    label: 'Cancel through Temporal during a challenge: not canceled, or money moved',
+  },
+  {
+    scenario: 'three_ds_temporal_terminate',
+    label: 'Terminate during a challenge, then approved: not repaired to paid once',
+  },
+];
+
+/** How many page loads the storm sends at once. */
+export const PAGE_LOADS = 100;
 
 /** Scenarios that leave the session to its expiration_time (the workflow's timer closes it). */
 const EXPIRING: ReadonlySet<Scenario> = new Set(['expires', 'three_ds_abandoned']);
@@ -121,6 +163,17 @@ export interface PaymentRun {
     retryMs?: number;
   }>;
   lastSeenState?: string;
+  /** long-lived faults: whether the fault happened as planned, and what its check found */
+  longLived?: {
+    exercised: boolean;
+    /** why the check failed (undefined: as expected) */
+    failure?: string;
+    /** what happened, for the log */
+    detail?: string;
+    /** page-load storm: history events the loads added, and their answers */
+    historyAdded?: number;
+    pageLoads?: Record<string, number>;
+  };
   problems: string[];
   startedAt: number;
   ms?: number;
@@ -169,7 +222,7 @@ export function planPayments(
     if (scenario === 'decline_then_pay') cards = [rng.pick(DECLINE_CARDS)];
     if (scenario === 'decline_exhausted')
       cards = [rng.pick(DECLINE_CARDS), rng.pick(DECLINE_CARDS), rng.pick(DECLINE_CARDS)];
-    if (scenario === 'three_ds' || scenario === 'three_ds_abandoned') cards = [CARDS.threeDs];
+    if (scenario.startsWith('three_ds')) cards = [CARDS.threeDs];
     plan.push({
       index,
       scenario,
@@ -202,6 +255,8 @@ export class Driver {
   private readonly customers: Customer[] = [];
   private stopStarting = false;
   private readonly extra: Array<Promise<void>> = [];
+  private releaseParked: () => void = () => undefined;
+  private readonly parked = new Promise<void>((resolve) => (this.releaseParked = resolve));
 
   constructor(
     private readonly api: ApiClient,
@@ -213,6 +268,7 @@ export class Driver {
     customerCount: number,
     private readonly signal: AbortSignal,
     private readonly log: (line: string) => void,
+    private readonly hooks: LongLivedHooks,
   ) {
     for (let i = 0; i < customerCount; i++) {
       const card = rng.pick(SUCCESS_CARDS);
@@ -272,6 +328,32 @@ export class Driver {
     this.extra.push(this.runPayment(p));
   }
 
+  /**
+   * Payments whose customer stops in a 3-D Secure challenge and comes back (approves, returns to
+   * the page) only after `release()`: runs the version that started them must finish.
+   */
+  startParked(count: number, amountMinor: (i: number) => number): void {
+    for (let i = 0; i < count && !this.signal.aborted; i++) {
+      this.extra.push(
+        this.runPayment({
+          index: 200_000 + i,
+          scenario: 'three_ds_parked',
+          amountMinor: amountMinor(i),
+          webhook: true,
+          cards: [CARDS.threeDs],
+        }),
+      );
+    }
+  }
+
+  /** The parked customers come back from their challenges. */
+  release(): void {
+    this.releaseParked();
+  }
+
+  /** Parked payments whose challenge was waiting when they were released. */
+  parkedWaiting = 0;
+
   private async runPayment(p: PlannedPayment): Promise<void> {
     const customer = p.customer !== undefined ? this.customers[p.customer] : undefined;
     let scenario = p.scenario;
@@ -307,6 +389,12 @@ export class Driver {
       }
       run.ms = Date.now() - run.startedAt;
       run.finished = true;
+      const ll = run.longLived;
+      if (ll) {
+        this.log(
+          `#${run.index} ${run.scenario} ${run.sessionId ?? ''}: ${ll.failure ? `NOT AS EXPECTED: ${ll.failure} — ` : ''}${ll.exercised ? '' : '(not exercised) '}${ll.detail ?? ''}`,
+        );
+      }
     }
   }
 
@@ -355,6 +443,31 @@ export class Driver {
         await this.pay(run, sid, [{ kind: 'token', token, cvv: customer!.cvv }], deadline);
         return;
       }
+      case 'retry_after_retention':
+        run.successCard = success;
+        await this.retryAfterRetention(run, sid, card(success), deadline);
+        return;
+      case 'three_ds_no_return':
+      case 'three_ds_other_card':
+      case 'three_ds_page_storm':
+      case 'three_ds_temporal_cancel':
+      case 'three_ds_temporal_terminate':
+        await this.longLivedChallenge(run, sid, card(CARDS.threeDs), card(success), deadline);
+        return;
+      case 'three_ds_parked': {
+        run.successCard = CARDS.threeDs;
+        const url = await this.startChallenge(run, sid, card(CARDS.threeDs));
+        await this.parked;
+        if (url && PAYABLE.has((await this.view(sid)).state)) this.parkedWaiting++;
+        // back from the challenge: approve it, open the page (pay() does both), within a new budget
+        await this.pay(
+          run,
+          sid,
+          [card(CARDS.threeDs), card(success), card(success)],
+          Date.now() + this.profile.paymentBudgetMs,
+        );
+        return;
+      }
       case 'three_ds':
         run.successCard = CARDS.threeDs;
         await this.pay(run, sid, [card(CARDS.threeDs)], deadline);
@@ -389,8 +502,8 @@ export class Driver {
     }
   }
 
-  private async create(run: PaymentRun): Promise<string | undefined> {
-    const body = {
+  private createBody(run: PaymentRun) {
+    return {
       type: 'e_commerce',
       amount: run.amount,
       currency_code: 'KWD',
@@ -403,6 +516,10 @@ export class Driver {
       ...(EXPIRING.has(run.scenario) ? { expiration_time: SHORT_EXPIRY } : {}),
       extra: { chaos_index: run.index },
     };
+  }
+
+  private async create(run: PaymentRun): Promise<string | undefined> {
+    const body = this.createBody(run);
     let r: HttpResult;
     try {
       r = await this.api.merchant('POST', CREATE, body, {
@@ -546,6 +663,229 @@ export class Driver {
       }
       // 409 (attempt in flight / not payable), 429 (attempts used up), 5xx: look again shortly.
       await sleep(r.status === 429 ? 200 : 1_000, this.signal);
+    }
+  }
+
+  /**
+   * Same-key create retried after the key's retention: the payment is paid, the daily retention
+   * (a day later by its clock) forgets the key, then the merchant sends the same create with the
+   * same key. The answer must be the recorded payment, with no second run and nothing rewritten.
+   */
+  private async retryAfterRetention(
+    run: PaymentRun,
+    sid: string,
+    spec: AttemptSpec,
+    deadline: number,
+  ): Promise<void> {
+    const ll: NonNullable<PaymentRun['longLived']> = { exercised: false };
+    run.longLived = ll;
+    const state = await this.pay(run, sid, [spec], deadline);
+    if (state !== 'paid') {
+      ll.detail = `not paid (${state}): retention not tried`;
+      return;
+    }
+    // the payment's run is over (nothing writes its record any more): a day passes
+    const closedBy = Date.now() + 30_000;
+    while ((await this.hooks.checkoutStatus(sid)) === 'RUNNING' && Date.now() < closedBy)
+      await sleep(500, this.signal);
+    const before = await this.hooks.record(sid);
+    const key = `${run.orderNo}-create`;
+    const purged = await this.hooks.retention(Date.now());
+    if (await this.hooks.keyStored(key)) {
+      ll.failure = `the retention (${purged.idempotencyKeys} keys purged) kept the key`;
+      return;
+    }
+    ll.exercised = true;
+    const r = await this.api.merchant('POST', CREATE, this.createBody(run), {
+      idempotencyKey: key,
+      tag: 'create',
+      budgetMs: this.profile.callBudgetMs,
+      keyBusyBudgetMs: this.profile.keyBusyBudgetMs,
+    });
+    const after = await this.hooks.record(sid);
+    // a second run would show within a moment (visibility is eventually consistent)
+    let runs = 0;
+    for (let i = 0; i < 6; i++) {
+      runs = Math.max(runs, await this.hooks.checkoutRuns(sid));
+      await sleep(500, this.signal);
+    }
+    const problems: string[] = [];
+    if (r.status >= 300 || r.body?.session_id !== sid || r.body?.state !== 'paid')
+      problems.push(`answered ${r.status} ${JSON.stringify(r.body).slice(0, 160)}`);
+    if (runs !== 1) problems.push(`${runs} runs of its workflow`);
+    if (JSON.stringify(after) !== JSON.stringify(before)) problems.push('its record was rewritten');
+    if (problems.length) ll.failure = problems.join('; ');
+    ll.detail = `${purged.idempotencyKeys} keys purged; retry answered ${r.status} ${r.body?.state ?? ''}`;
+  }
+
+  /** Submits the 3-D Secure card until a challenge waits; its approval URL (undefined: none came). */
+  private async startChallenge(run: PaymentRun, sid: string, spec: AttemptSpec): Promise<string | undefined> {
+    for (let tries = 0; tries < 4 && !this.signal.aborted; tries++) {
+      const rec = await this.view(sid);
+      run.lastSeenState = rec.state;
+      const last = rec.attempts[rec.attempts.length - 1];
+      if (last?.result === 'pending' && last.charge_id)
+        return `${this.simulatorUrl}/3ds/${encodeURIComponent(last.charge_id)}`;
+      if (!PAYABLE.has(rec.state) || rec.attempts.length >= 2) return undefined;
+      const r = await this.submit(run, sid, spec).catch(() => undefined);
+      if (r?.status === 200 && r.body?.result === 'pending' && r.body.next_action?.url)
+        return r.body.next_action.url;
+      await this.settled(sid, rec.attempts.length);
+      if (r?.status === 409) await sleep(1_000, this.signal);
+    }
+    return undefined;
+  }
+
+  /** The gateway's charges for this session, by attempt number. */
+  private async charges(sid: string): Promise<Map<number, LedgerEntry>> {
+    const r = await httpRequest<{ entries: LedgerEntry[] }>('GET', `${this.simulatorUrl}/v1/ledger`, {
+      timeoutMs: 10_000,
+    });
+    const out = new Map<number, LedgerEntry>();
+    for (const e of r.body.entries ?? []) {
+      const m = /^(.+):attempt:(\d+)$/.exec(e.idempotency_key);
+      if (e.type === 'charge' && m?.[1] === sid) out.set(Number(m[2]), e);
+    }
+    return out;
+  }
+
+  /** Polls the record in MongoDB (not through the API, which could nudge the payment) until `done`. */
+  private async recordUntil(
+    sid: string,
+    done: (state: string | undefined) => boolean,
+    timeoutMs: number,
+  ): Promise<string | undefined> {
+    const until = Date.now() + timeoutMs;
+    let state: string | undefined;
+    while (!this.signal.aborted) {
+      state = (await this.hooks.record(sid))?.state;
+      if (done(state) || Date.now() > until) return state;
+      await sleep(500, this.signal);
+    }
+    return state;
+  }
+
+  /** Polls the ledger until the attempt's charge is decided (neither missing nor pending). */
+  private async chargeDecided(sid: string, attempt: number, timeoutMs: number): Promise<string | undefined> {
+    const until = Date.now() + timeoutMs;
+    let status: string | undefined;
+    while (!this.signal.aborted) {
+      status = (await this.charges(sid).catch(() => undefined))?.get(attempt)?.status;
+      if ((status && status !== 'pending') || Date.now() > until) return status;
+      await sleep(500, this.signal);
+    }
+    return status;
+  }
+
+  /** The long-lived faults that start with a 3-D Secure challenge waiting (issue 12). */
+  private async longLivedChallenge(
+    run: PaymentRun,
+    sid: string,
+    threeDs: AttemptSpec,
+    other: AttemptSpec,
+    deadline: number,
+  ): Promise<void> {
+    const ll: NonNullable<PaymentRun['longLived']> = { exercised: false };
+    run.longLived = ll;
+    const url = await this.startChallenge(run, sid, threeDs);
+    if (!url) {
+      ll.detail = 'no challenge came (gateway faults): paid the usual way';
+      run.successCard = CARDS.threeDs;
+      await this.pay(run, sid, [threeDs, other, other], deadline);
+      return;
+    }
+    const challengeAttempt = (await this.view(sid)).attempts.length;
+    const fail = (why: string) => {
+      ll.failure = ll.failure ? `${ll.failure}; ${why}` : why;
+    };
+    switch (run.scenario) {
+      case 'three_ds_no_return': {
+        // Approved on the gateway's page; the customer closes the tab and never comes back.
+        run.successCard = CARDS.threeDs;
+        await this.approve(url);
+        ll.exercised = true;
+        const state = await this.recordUntil(sid, (s) => !!s && !PAYABLE.has(s), deadline - Date.now());
+        ll.detail = `record ${state} without the customer`;
+        if (state !== 'paid') fail(`record ${state ?? 'missing'} after the approval`);
+        return;
+      }
+      case 'three_ds_other_card': {
+        // The customer closes the challenge and pays with another card; the old challenge is
+        // approved later (a second tab): it must move no money.
+        run.successCard = other.kind === 'card' ? other.number : undefined;
+        const r = await this.submit(run, sid, other).catch(() => undefined);
+        ll.exercised = r?.status === 200;
+        ll.detail = `other card answered ${r?.status ?? 'nothing'} ${r?.body?.state ?? r?.body?.result ?? ''}`;
+        if (!ll.exercised) {
+          // (a fault cut it short: the session is finished the usual way)
+          await this.pay(run, sid, [threeDs, other, other], deadline);
+          return;
+        }
+        const state = await this.pay(run, sid, [threeDs, other, other], deadline);
+        await this.approve(url);
+        const old = await this.chargeDecided(sid, challengeAttempt, 20_000);
+        ll.detail += `; old challenge approved later → ${old ?? 'no charge'}`;
+        if (state !== 'paid') fail(`ended ${state}`);
+        if (old === 'succeeded' || old === 'authorized' || old === 'pending')
+          fail(`the old challenge's charge is ${old}`);
+        return;
+      }
+      case 'three_ds_page_storm': {
+        run.successCard = CARDS.threeDs;
+        const before = await this.hooks.historyLength(sid);
+        const loads = await Promise.all(
+          Array.from({ length: PAGE_LOADS }, () =>
+            this.api.customer('GET', `/checkout/${sid}`).then(
+              (r) => String(r.status),
+              () => 'no answer',
+            ),
+          ),
+        );
+        const after = await this.hooks.historyLength(sid);
+        ll.exercised = true;
+        ll.historyAdded = after - before;
+        ll.pageLoads = {};
+        for (const s of loads) ll.pageLoads[s] = (ll.pageLoads[s] ?? 0) + 1;
+        // then the customer approves and pays as usual
+        const state = await this.pay(run, sid, [threeDs], deadline);
+        ll.detail = `+${ll.historyAdded} history events; then ${state}`;
+        if (state !== 'paid') fail(`ended ${state}`);
+        return;
+      }
+      case 'three_ds_temporal_cancel': {
+        await this.hooks.cancel(sid);
+        ll.exercised = true;
+        const state = await this.recordUntil(sid, (s) => !!s && !PAYABLE.has(s), 30_000);
+        await this.approve(url); // the customer approves the voided challenge anyway
+        const charge = await this.chargeDecided(sid, challengeAttempt, 20_000);
+        const status = await this.hooks.checkoutStatus(sid);
+        ll.detail = `record ${state}, run ${status}, charge ${charge ?? 'none'}`;
+        if (state !== 'canceled') fail(`record ${state ?? 'missing'}`);
+        if (charge === 'succeeded' || charge === 'authorized' || charge === 'pending')
+          fail(`the challenge's charge is ${charge}`);
+        return;
+      }
+      case 'three_ds_temporal_terminate': {
+        run.successCard = CARDS.threeDs;
+        await this.hooks.terminate(sid, 'chaos: an operator terminated the run during a challenge');
+        ll.exercised = true;
+        await this.approve(url);
+        await this.chargeDecided(sid, challengeAttempt, 20_000);
+        const stale = await this.hooks.record(sid);
+        if (stale && !PAYABLE.has(stale.state)) fail(`record ${stale.state} with no run to write it`);
+        // the next reconciliation (its clock past the quiet period) restarts the run from the record
+        const summary = await this.hooks.reconcile(Date.parse(stale?.updated_at ?? '') + 1 || Date.now());
+        const state = await this.recordUntil(sid, (s) => !!s && !PAYABLE.has(s), 45_000);
+        const successful = [...(await this.charges(sid)).values()].filter(
+          (e) => e.status === 'succeeded' || e.status === 'authorized',
+        ).length;
+        const runs = await this.hooks.checkoutRuns(sid);
+        ll.detail = `reconciliation restarted ${summary.restarted.length} (${summary.restarted.includes(sid) ? 'this one' : 'not this one'}), flagged ${summary.flagged.length}; record ${state}, ${successful} successful charge(s), ${runs} runs`;
+        if (state !== 'paid') fail(`record ${state ?? 'missing'} after reconciliation`);
+        if (successful !== 1) fail(`${successful} successful charges`);
+        if (runs !== 2) fail(`${runs} runs`);
+        return;
+      }
     }
   }
 

@@ -20,6 +20,8 @@ import { stopAllServices } from '../src/dev/process';
 import {
   closeLeftovers,
   Driver,
+  LONG_LIVED,
+  PAGE_LOADS,
   planPayments,
   SCENARIOS,
   type DriverProfile,
@@ -42,6 +44,17 @@ import { randomSeed, Rng } from './rng';
 import { ClusterChaosStack } from './cluster-stack';
 import { ChaosStack, type Stack } from './stack';
 import { ChaosWebhookReceiver } from './webhook-receiver';
+import {
+  buildChangedBundle,
+  nonDeterminismInLogs,
+  pinnedRunning,
+  versionFacts,
+  waitForCurrent,
+  replayWith,
+  type ReplayCheck,
+  type VersionFacts,
+} from './upgrade';
+import { longLivedHooks } from './long-lived';
 
 interface Profile extends DriverProfile, Omit<FaultPlanOptions, 'windowMs' | 'processKinds'> {
   /** after the window, how long payments in flight may take before they are abandoned */
@@ -52,7 +65,9 @@ interface Profile extends DriverProfile, Omit<FaultPlanOptions, 'windowMs' | 'pr
   gatewayTimeoutMs: number;
 }
 
-const PROFILES: Record<'short' | 'long', Profile> = {
+type ProfileName = 'short' | 'long' | 'upgrade';
+
+const PROFILES: Record<ProfileName, Profile> = {
   // CI: about 2 minutes on 2 cores (plus the build).
   short: {
     payments: 60,
@@ -93,11 +108,40 @@ const PROFILES: Record<'short' | 'long', Profile> = {
     receiverEveryMs: 60_000,
     receiverDownMs: [3_000, 15_000],
   },
+  // An upgrade under load (upgrade.ts): no injected faults but the deploy and a webhook endpoint
+  // down across it; half the payments before build B is current, half after. About 3 minutes.
+  upgrade: {
+    payments: 52,
+    concurrency: 6,
+    windowMs: 60_000,
+    tailMs: 50_000,
+    customers: 4,
+    storms: 1,
+    paymentBudgetMs: 100_000,
+    callBudgetMs: 45_000,
+    keyBusyBudgetMs: 45_000,
+    quiesceMs: 90_000,
+    hardLimitMs: 330_000,
+    gatewayTimeoutMs: 4_000,
+    processEveryMs: 0,
+    gatewayEveryMs: 0,
+    receiverEveryMs: 0,
+    receiverDownMs: [0, 0],
+  },
 };
 
+/** Upgrade profile: how many of A's checkout histories are replayed on A's and on B's code. */
+const REPLAY_SAMPLE = 5;
+
+/** Upgrade profile: payments parked in a 3-D Secure challenge on build A until B took over. */
+const PARKED_CHALLENGES = 6;
+
 const USAGE = `usage: npm run chaos -- [options]
-  --profile short|long   short: ~60 payments at concurrency 6, ≤ 3 min (CI, default);
-                         long: ~1000 payments at concurrency 8, ~10 min
+  --profile short|long|upgrade
+                         short: ~60 payments at concurrency 6, ≤ 3 min (CI, default);
+                         long: ~1000 payments at concurrency 8, ~10 min;
+                         upgrade: a new worker build with a workflow change deployed under
+                         load, the old one drained (single-process stack), ~3 min
   --seed N               replay a run's payment mix and fault schedule (printed at start)
   --payments N           override the profile's payment count
   --concurrency N        override the profile's concurrency
@@ -117,7 +161,7 @@ function positiveInt(name: string, value: string | undefined): number | undefine
 }
 
 interface Options {
-  profileName: 'short' | 'long';
+  profileName: ProfileName;
   cluster: boolean;
   profile: Profile;
   seed: number;
@@ -144,8 +188,11 @@ function parseOptions(argv: string[]): Options | undefined {
     console.log(USAGE);
     return undefined;
   }
-  if (values.profile !== 'short' && values.profile !== 'long') {
-    throw new Error(`--profile must be short or long, got "${values.profile}"`);
+  if (values.profile !== 'short' && values.profile !== 'long' && values.profile !== 'upgrade') {
+    throw new Error(`--profile must be short, long or upgrade, got "${values.profile}"`);
+  }
+  if (values.profile === 'upgrade' && values.cluster) {
+    throw new Error('--profile upgrade runs on the single-process stack (no --cluster)');
   }
   const profile = { ...PROFILES[values.profile] };
   const payments = positiveInt('payments', values.payments);
@@ -179,7 +226,26 @@ interface Outcome {
   untakenGatewayFaults?: number;
   retries?: ReturnType<typeof newRetryStats>;
   restarts?: Record<string, number>;
+  upgrade?: UpgradeOutcome;
   errors: string[];
+}
+
+/** What the upgrade profile measured. */
+interface UpgradeOutcome {
+  buildA: string;
+  buildB?: string;
+  bCurrentAfterMs?: number;
+  bCurrentAt?: number;
+  /** how long after the load A still ran pinned payments, and how many when it was stopped */
+  drainMs?: number;
+  leftOnA?: number;
+  parkedWaiting: number;
+  facts?: VersionFacts;
+  ndeLogLines?: number;
+  bundleA?: string;
+  bundleB?: string;
+  replayOnA?: ReplayCheck;
+  replayOnB?: ReplayCheck;
 }
 
 function buildRows(o: Outcome): Row[] {
@@ -241,6 +307,8 @@ function buildRows(o: Outcome): Row[] {
   } else {
     rows.push({ label: 'reconciliation', value: 'not run', mustBeZero: true });
   }
+  rows.push(...longLivedRows(runs));
+  if (o.upgrade) rows.push(...upgradeRows(o.upgrade, runs));
   if (o.leaks) {
     rows.push({
       label: 'card data found (logs, collections, histories)',
@@ -336,6 +404,140 @@ function buildRows(o: Outcome): Row[] {
   return rows;
 }
 
+/** The long-lived faults (issue 12): each check, how often it ran, and the page-load storm's bound. */
+function longLivedRows(runs: PaymentRun[]): Row[] {
+  const rows: Row[] = [];
+  let neverExercised = 0;
+  for (const { scenario, label } of LONG_LIVED) {
+    const mine = runs.filter((r) => r.scenario === scenario && r.longLived);
+    const exercised = mine.filter((r) => r.longLived!.exercised).length;
+    if (exercised === 0) neverExercised++;
+    rows.push({
+      label: `${label} (${exercised} of ${mine.length} exercised)`,
+      value: mine.filter((r) => r.longLived!.failure).length,
+      mustBeZero: true,
+    });
+  }
+  rows.push({
+    label: 'long-lived faults not exercised in this run',
+    value: neverExercised,
+    mustBeZero: true,
+  });
+  const storms = runs.filter((r) => r.longLived?.historyAdded !== undefined);
+  const added = storms.map((r) => r.longLived!.historyAdded!);
+  const answers = new Map<string, number>();
+  for (const r of storms)
+    for (const [k, v] of Object.entries(r.longLived!.pageLoads ?? {}))
+      answers.set(k, (answers.get(k) ?? 0) + v);
+  rows.push({
+    label: `history events added by ${PAGE_LOADS} page loads on a pending challenge (max of ${storms.length}${answers.size ? `; answers ${[...answers].map(([k, v]) => `${k}×${v}`).join(' ')}` : ''})`,
+    value: added.length ? Math.max(...added) : 'none',
+    max: PAGE_LOAD_HISTORY_MAX,
+  });
+  return rows;
+}
+
+function upgradeRows(u: UpgradeOutcome, runs: PaymentRun[]): Row[] {
+  const rows: Row[] = [];
+  const f = u.facts;
+  rows.push({
+    label: `upgrade: build A ${u.buildA} → build B ${u.buildB ?? 'never current'}${u.bCurrentAfterMs !== undefined ? ` (current ${(u.bCurrentAfterMs / 1000).toFixed(1)} s into the load)` : ''}`,
+    value: '',
+  });
+  if (!f) {
+    rows.push({ label: 'version analysis', value: 'not run', mustBeZero: true });
+    return rows;
+  }
+  rows.push({
+    label: `non-determinism errors (workflow tasks failed, ${f.histories} histories)`,
+    value: f.nonDeterminism.length,
+    mustBeZero: true,
+  });
+  rows.push({
+    label: "non-determinism in the workers' logs",
+    value: u.ndeLogLines ?? 'not read',
+    mustBeZero: true,
+  });
+  for (const [name, build] of [
+    ['A', f.buildA],
+    ['B', f.buildB],
+  ] as const) {
+    rows.push({ label: `checkout runs finished by build ${name}`, value: f.checkoutRuns[build] ?? 0 });
+  }
+  const other = Object.entries(f.checkoutRuns).filter(([b]) => b !== f.buildA && b !== f.buildB);
+  if (other.length)
+    rows.push({
+      label: `checkout runs finished by other builds: ${other.map(([b, n]) => `${b} ×${n}`).join(', ')}`,
+      value: '',
+    });
+  rows.push({
+    label: 'builds that finished no checkout run',
+    value: [f.buildA, f.buildB].filter((b) => !f.checkoutRuns[b]).length,
+    mustBeZero: true,
+  });
+  rows.push({
+    label: 'pinned payment runs that moved version',
+    value: f.pinnedMoved.length,
+    mustBeZero: true,
+  });
+  rows.push({
+    label: 'checkout runs started after B was current that ran on A',
+    value: f.newOnOld.length,
+    mustBeZero: true,
+  });
+  rows.push({
+    label: 'checkout runs of B without the workflow change (or of A with it)',
+    value: f.changeMismatch.length,
+    mustBeZero: true,
+  });
+  const parked = runs.filter((r) => r.scenario === 'three_ds_parked' && r.sessionId);
+  const parkedOnA = parked.filter((r) => f.buildOfSession.get(r.sessionId!) === f.buildA);
+  rows.push({
+    label: `3-D Secure challenges parked on A across the deploy (${u.parkedWaiting} still waiting at release), finished by A`,
+    value: `${parkedOnA.length} of ${parked.length}`,
+  });
+  rows.push({
+    label: 'parked challenges not finished by A',
+    value: parked.length - parkedOnA.length,
+    mustBeZero: true,
+  });
+  rows.push({
+    label: `webhook deliveries started on A and finished on B (auto-upgrade; of ${f.webhookRuns})`,
+    value: f.webhookUpgraded,
+  });
+  rows.push({
+    label: `build A drained ${u.drainMs !== undefined ? `${(u.drainMs / 1000).toFixed(1)} s after the load` : '(not waited for)'}: payment runs still on A when it stopped`,
+    value: u.leftOnA ?? 'not drained',
+    mustBeZero: true,
+  });
+  if (f.lastCloseOnA && u.bCurrentAt !== undefined) {
+    rows.push({
+      label: `build A's last payment run closed ${((f.lastCloseOnA.getTime() - u.bCurrentAt) / 1000).toFixed(1)} s after B became current`,
+      value: '',
+    });
+  }
+  const ra = u.replayOnA;
+  const rb = u.replayOnB;
+  if (ra && rb) {
+    rows.push({
+      label: `A's checkout histories replayed on A's code: failures (the replay check works; of ${ra.replayed})`,
+      value: ra.nonDeterministic + ra.otherFailures.length,
+      mustBeZero: true,
+    });
+    rows.push({
+      label: `A's checkout histories B's code cannot replay (the change is real; of ${rb.replayed})`,
+      value: rb.nonDeterministic,
+      min: 1,
+    });
+  } else {
+    rows.push({ label: "replay of A's histories", value: 'not run', mustBeZero: true });
+  }
+  return rows;
+}
+
+/** What 100 page loads on a pending challenge may add to its history (18 measured; faults add some). */
+const PAGE_LOAD_HISTORY_MAX = 60;
+
 function printFindings(o: Outcome): void {
   const rec = o.reconciliation;
   const show = (title: string, findings: Finding[]) => {
@@ -356,12 +558,38 @@ function printFindings(o: Outcome): void {
     show('operations executed twice', rec.operationsRepeated);
     show('operations done but answered as failed', rec.answeredWrongly);
   }
+  const f = o.upgrade?.facts;
+  if (f) {
+    const list = (title: string, items: string[]) =>
+      show(
+        title,
+        items.map((i) => ({ sessionId: '-', detail: i })),
+      );
+    list('non-determinism', f.nonDeterminism);
+    list('pinned runs that moved version', f.pinnedMoved);
+    list('new runs on the old build', f.newOnOld);
+    list('workflow change mismatch', f.changeMismatch);
+    list("replay failures on A's own code", o.upgrade?.replayOnA?.otherFailures ?? []);
+    list(
+      "replay failures on B's code (other than non-determinism)",
+      o.upgrade?.replayOnB?.otherFailures ?? [],
+    );
+  }
   if (o.leaks?.hits.length) {
     show(
       'card data found',
       o.leaks.hits.map((h) => ({ sessionId: h.where, detail: h.what })),
     );
   }
+  show(
+    'long-lived faults not as expected',
+    o.runs
+      .filter((r) => r.longLived?.failure)
+      .map((r) => ({
+        sessionId: r.sessionId ?? r.orderNo,
+        detail: `${r.scenario}: ${r.longLived!.failure} (${r.longLived!.detail ?? ''})`,
+      })),
+  );
   const problems = o.runs.filter((r) => r.problems.length > 0 || r.createProblem);
   if (problems.length > 0) {
     console.log(`\ndriver notes (${problems.length} payments; informational):`);
@@ -400,6 +628,22 @@ function summary(o: Outcome, opts: Options, rows: Row[], workDir: string | undef
     refunds_overspent: rec?.refundsOverspent.length ?? null,
     operations_repeated: rec?.operationsRepeated.length ?? null,
     operations_answered_wrongly: rec?.answeredWrongly.length ?? null,
+    long_lived: Object.fromEntries(
+      LONG_LIVED.map(({ scenario }) => {
+        const mine = o.runs.filter((r) => r.scenario === scenario && r.longLived);
+        return [
+          scenario,
+          {
+            runs: mine.length,
+            exercised: mine.filter((r) => r.longLived!.exercised).length,
+            failed: mine.filter((r) => r.longLived!.failure).length,
+          },
+        ];
+      }),
+    ),
+    page_load_history_events: o.runs
+      .filter((r) => r.longLived?.historyAdded !== undefined)
+      .map((r) => r.longLived!.historyAdded),
     card_data_found: o.leaks?.hits.length ?? null,
     services_not_recovered: o.injector?.recoveryFailures ?? null,
     internal_errors: [...internalErrors.values()].reduce((a, b) => a + b, 0),
@@ -409,6 +653,79 @@ function summary(o: Outcome, opts: Options, rows: Row[], workDir: string | undef
     errors: o.errors,
     ...(workDir ? { work_dir: workDir } : {}),
   };
+}
+
+/**
+ * The upgrade profile's load: build A current, payments of every kind (and challenges parked on
+ * A, and a webhook endpoint down so deliveries wait in retries); half-way, build B's worker starts
+ * beside A's and becomes current; the parked customers come back and the endpoint with them; when
+ * the load is done and A runs no payment any more, A's worker is stopped.
+ */
+async function upgradeLoad(c: {
+  stack: ChaosStack;
+  client: Client;
+  driver: Driver;
+  receiver: ChaosWebhookReceiver;
+  bundleB: Promise<string>;
+  rng: Rng;
+  profile: Profile;
+  outcome: UpgradeOutcome;
+  signal: AbortSignal;
+}): Promise<void> {
+  const { stack, client, driver, receiver, profile, outcome } = c;
+  const buildA = await waitForCurrent(client.connection, () => true, 60_000);
+  outcome.buildA = buildA;
+  say(`upgrade: build A ${buildA} is current`);
+  const half = Math.round(profile.payments / 2);
+  const planA = planPayments(c.rng.fork('payments-a'), { ...profile, payments: half }).plan;
+  const planB = planPayments(c.rng.fork('payments-b'), {
+    ...profile,
+    payments: profile.payments - half,
+  }).plan.map((p) => ({ ...p, index: p.index + half }));
+  const parkRng = c.rng.fork('parked');
+  driver.startParked(PARKED_CHALLENGES, () => parkRng.int(1_000, 99_999));
+  const loadStart = Date.now();
+  const load = driver.run([...planA, ...planB], loadStart);
+  let outage: Promise<void> | undefined;
+  try {
+    await sleep(8_000, c.signal);
+    say('upgrade: the webhook endpoint goes down (503) until build B has taken over');
+    outage = receiver.outage('error_503', 10 * 60_000);
+    const bundleB = await c.bundleB;
+    outcome.bundleA = stack.bundlePath;
+    outcome.bundleB = bundleB;
+    await sleep(loadStart + profile.windowMs / 2 - Date.now(), c.signal);
+    say(`upgrade: deploying build B (${bundleB}) beside A: ${driver.progress()}`);
+    await stack.startWorker('worker-b', bundleB);
+    const buildB = await waitForCurrent(client.connection, (b) => b !== buildA, 60_000);
+    outcome.buildB = buildB;
+    outcome.bCurrentAt = Date.now();
+    outcome.bCurrentAfterMs = outcome.bCurrentAt - loadStart;
+    say(`upgrade: build B ${buildB} is current; A keeps what it started`);
+    await sleep(8_000, c.signal);
+  } finally {
+    say('upgrade: the webhook endpoint is back; the parked customers return from their challenges');
+    await receiver.ensureUp();
+    void outage;
+    driver.release();
+  }
+  await load;
+  await driver.drain();
+  outcome.parkedWaiting = driver.parkedWaiting;
+  const loadDone = Date.now();
+  for (;;) {
+    const left = await pinnedRunning(client, buildA);
+    if (left === 0 || Date.now() - loadDone > 90_000) {
+      outcome.leftOnA = left;
+      outcome.drainMs = Date.now() - loadDone;
+      break;
+    }
+    await sleep(1_000);
+  }
+  say(
+    `upgrade: build A drained ${(outcome.drainMs / 1000).toFixed(1)} s after the load (${outcome.leftOnA} payment runs left on it); stopping its worker`,
+  );
+  await stack.stopWorker('worker');
 }
 
 async function main(): Promise<void> {
@@ -508,16 +825,22 @@ async function main(): Promise<void> {
       ? await ClusterChaosStack.create(stackOptions)
       : await ChaosStack.create(stackOptions);
     say(`work dir ${stack.workDir}`);
+    const upgrade = opts.profileName === 'upgrade' && stack instanceof ChaosStack ? stack : undefined;
+    // build B, bundled while the stack starts
+    const bundleB = upgrade ? buildChangedBundle(upgrade.workDir) : undefined;
+    bundleB?.catch(() => undefined); // (awaited below)
     receiver = new ChaosWebhookReceiver(stack.keys.webhookKey);
     await receiver.start();
     await stack.start();
     say(`stack ready: API ${stack.apiUrl}, simulator ${stack.simulatorUrl}, webhooks ${receiver.url}`);
 
-    const faultPlan = planFaults(rng.fork('faults'), {
-      ...profile,
-      windowMs: profile.windowMs,
-      processKinds: stack.processFaults,
-    });
+    const faultPlan = upgrade
+      ? []
+      : planFaults(rng.fork('faults'), {
+          ...profile,
+          windowMs: profile.windowMs,
+          processKinds: stack.processFaults,
+        });
     const { plan, customers } = planPayments(rng.fork('payments'), profile);
     const retries = newRetryStats();
     outcome.retries = retries;
@@ -526,6 +849,17 @@ async function main(): Promise<void> {
     abort.signal.addEventListener('abort', () => loadAbort.abort(), { once: true });
     const api = new ApiClient(stack.apiUrl, stack.keys.apiKey, retries, loadAbort.signal);
     const recv = receiver;
+    // Temporal and MongoDB directly: the long-lived faults (an operator's Cancel / Terminate, the
+    // maintenance runs with a clock ahead), then the reconciliation.
+    connection = await Connection.connect({ address: stack.temporalAddress });
+    const client = new Client({
+      connection,
+      namespace: 'default',
+      dataConverter: createDataConverter(parseCodecKeys(stack.keys.codecKeys)),
+    });
+    mongo = new MongoClient(stack.mongoUri, { serverSelectionTimeoutMS: 15_000 });
+    await mongo.connect();
+    const db = mongo.db();
     const driver = new Driver(
       api,
       stack.simulatorUrl,
@@ -536,6 +870,13 @@ async function main(): Promise<void> {
       customers,
       loadAbort.signal,
       (l) => say(l),
+      longLivedHooks({
+        client,
+        db,
+        simulatorUrl: stack.simulatorUrl,
+        apiUrl: stack.apiUrl,
+        gatewayTimeoutMs: profile.gatewayTimeoutMs,
+      }),
     );
     outcome.runs = driver.runs;
     const injector = new FaultInjector(stack, receiver, {
@@ -546,15 +887,16 @@ async function main(): Promise<void> {
       log: (l) => say(l),
       signal: abort.signal,
     });
-    outcome.injector = injector;
-    say(
-      `fault plan: ${faultPlan
-        .map(
-          (f) =>
-            `${(f.at / 1000).toFixed(0)}s ${f.kind}${f.target ? `/${f.target}` : ''}${f.during ? `/during-${f.during}` : ''}`,
-        )
-        .join(', ')}`,
-    );
+    if (!upgrade) outcome.injector = injector;
+    if (!upgrade)
+      say(
+        `fault plan: ${faultPlan
+          .map(
+            (f) =>
+              `${(f.at / 1000).toFixed(0)}s ${f.kind}${f.target ? `/${f.target}` : ''}${f.during ? `/during-${f.during}` : ''}`,
+          )
+          .join(', ')}`,
+      );
 
     const loadStart = Date.now();
     const faultsDone = injector.run(faultPlan, loadStart);
@@ -565,7 +907,22 @@ async function main(): Promise<void> {
       );
       loadAbort.abort();
     }, profile.windowMs + profile.tailMs);
-    await driver.run(plan, loadStart);
+    if (upgrade) {
+      outcome.upgrade = { buildA: '?', parkedWaiting: 0 };
+      await upgradeLoad({
+        stack: upgrade,
+        client,
+        driver,
+        receiver,
+        bundleB: bundleB!,
+        rng,
+        profile,
+        outcome: outcome.upgrade,
+        signal: loadAbort.signal,
+      });
+    } else {
+      await driver.run(plan, loadStart);
+    }
     clearInterval(ticker);
     clearTimeout(loadDeadline);
     injector.stop();
@@ -589,16 +946,6 @@ async function main(): Promise<void> {
     await httpRequest('DELETE', `${stack.simulatorUrl}/_sim/faults`);
     await receiver.ensureUp();
     await stack.waitReady(60_000, abort.signal);
-
-    connection = await Connection.connect({ address: stack.temporalAddress });
-    const client = new Client({
-      connection,
-      namespace: 'default',
-      dataConverter: createDataConverter(parseCodecKeys(stack.keys.codecKeys)),
-    });
-    mongo = new MongoClient(stack.mongoUri, { serverSelectionTimeoutMS: 15_000 });
-    await mongo.connect();
-    const db = mongo.db();
 
     outcome.quiescence = await waitForQuiescence(client, db, receiver, profile.quiesceMs, abort.signal, (l) =>
       say(l),
@@ -625,6 +972,20 @@ async function main(): Promise<void> {
       client,
       codecKeys: parseCodecKeys(stack.keys.codecKeys),
     });
+    if (outcome.upgrade?.buildB) {
+      say('reading every history: which build completed which workflow task');
+      outcome.upgrade.facts = await versionFacts(client, {
+        a: outcome.upgrade.buildA,
+        b: outcome.upgrade.buildB,
+        bCurrentAt: outcome.upgrade.bCurrentAt!,
+      });
+      outcome.upgrade.ndeLogLines = nonDeterminismInLogs(stack.logFiles());
+      // A's histories replayed: on A's code (must pass: the check works), on B's (must fail)
+      const sample = outcome.upgrade.facts.completedOnA.slice(0, REPLAY_SAMPLE);
+      const converter = createDataConverter(parseCodecKeys(stack.keys.codecKeys));
+      outcome.upgrade.replayOnA = await replayWith(client, converter, outcome.upgrade.bundleA!, sample);
+      outcome.upgrade.replayOnB = await replayWith(client, converter, outcome.upgrade.bundleB!, sample);
+    }
     outcome.restarts = stack.restarts();
   } catch (error) {
     if (!abort.signal.aborted) {

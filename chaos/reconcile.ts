@@ -10,6 +10,7 @@ import type { Db } from 'mongodb';
 import type { PaymentRecord } from '../src/domain/payment';
 import type { LedgerEntry } from '../src/dev/gateway-simulator/model';
 import type { SavedCardDoc } from '../src/store/mongo';
+import { OPERATOR_CANCEL_KEY } from '../src/workflows/checkout/operator-cancel';
 import { last4 } from './cards';
 import type { PaymentRun } from './driver';
 import { httpRequest } from './http';
@@ -64,6 +65,16 @@ export function expectedEvents(record: PaymentRecord, closeState?: string): stri
     }
   });
   return events;
+}
+
+/** Canceled by an operator through Temporal (not by the merchant): the record says so. */
+function cancelledByOperator(record: PaymentRecord): boolean {
+  const closedBy = record.operations?.[0];
+  return (
+    record.state === 'canceled' &&
+    closedBy?.operation === 'cancel' &&
+    closedBy.request_key === OPERATOR_CANCEL_KEY
+  );
 }
 
 export interface Quiescence {
@@ -257,6 +268,8 @@ export async function reconcile(input: {
         sessionId: sid,
         detail: `CheckoutWorkflow still running after quiescence (record: ${r.state})`,
       });
+    } else if (wf.status === 'CANCELLED' && cancelledByOperator(r)) {
+      // an operator's Cancel through Temporal: the run records the cancel, then ends canceled
     } else if (wf.status !== 'COMPLETED') {
       rec.stuck.push({ sessionId: sid, detail: `CheckoutWorkflow ended ${wf.status} (record: ${r.state})` });
     } else if (PAYABLE.has(r.state)) {
@@ -410,7 +423,12 @@ export async function reconcile(input: {
       }
     }
     const closedBy = r.operations?.[0];
-    if (r.state === 'canceled' && closedBy?.operation === 'cancel' && notFailed('cancel').length === 0) {
+    if (
+      r.state === 'canceled' &&
+      closedBy?.operation === 'cancel' &&
+      !cancelledByOperator(r) &&
+      notFailed('cancel').length === 0
+    ) {
       rec.answeredWrongly.push({
         sessionId: r._id,
         detail: `canceled (${closedBy.reference_number}), but the merchant was told: ${JSON.stringify(run.operations.filter((o) => o.operation === 'cancel'))}`,

@@ -5,11 +5,20 @@ export interface Row {
   value: number | string;
   /** a must-be-0 row: anything else fails the run */
   mustBeZero?: boolean;
+  /** a bounded row: more than this (or no number) fails the run */
+  max?: number;
+  /** a row that must reach this (or no number) */
+  min?: number;
   indent?: boolean;
 }
 
 export function failingRows(rows: Row[]): Row[] {
-  return rows.filter((r) => r.mustBeZero && r.value !== 0);
+  return rows.filter(
+    (r) =>
+      (r.mustBeZero && r.value !== 0) ||
+      (r.max !== undefined && (typeof r.value !== 'number' || r.value > r.max)) ||
+      (r.min !== undefined && (typeof r.value !== 'number' || r.value < r.min)),
+  );
 }
 
 export function printTable(title: string, rows: Row[]): void {
@@ -21,8 +30,16 @@ export function printTable(title: string, rows: Row[]): void {
   console.log(title);
   console.log(line);
   rows.forEach((r, i) => {
-    const mark = r.mustBeZero ? (r.value === 0 ? '  ok' : '  FAIL') : '';
-    const must = r.mustBeZero ? ' (must be 0)' : '';
+    const failing = failingRows([r]).length > 0;
+    const checked = r.mustBeZero || r.max !== undefined || r.min !== undefined;
+    const mark = checked ? (failing ? '  FAIL' : '  ok') : '';
+    const must = r.mustBeZero
+      ? ' (must be 0)'
+      : r.max !== undefined
+        ? ` (must be ≤ ${r.max})`
+        : r.min !== undefined
+          ? ` (must be ≥ ${r.min})`
+          : '';
     console.log(`${labels[i]!.padEnd(width)}${String(r.value).padStart(valueWidth)}${mark}${must}`);
   });
   console.log(line);

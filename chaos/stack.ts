@@ -44,7 +44,8 @@ export interface Keys {
   codecKeys: string;
 }
 
-type NodeService = 'gateway-simulator' | 'worker' | 'api';
+/** `worker-b`: the upgrade profile's second worker build, started beside `worker` */
+type NodeService = 'gateway-simulator' | 'worker' | 'api' | 'worker-b';
 
 /**
  * What the run needs of a stack: the single-process one below (`npm run chaos`) or the cluster
@@ -88,11 +89,21 @@ export class ChaosStack implements Stack {
   readonly keys: Keys;
   readonly dbName = 'chaos';
   private stopped = false;
+  /** the environment of the worker and API processes (set by start) */
+  private env: NodeJS.ProcessEnv = {};
+  /** the workflow bundle the workers run unless told otherwise (set by start) */
+  bundlePath = '';
 
   private constructor(
     readonly workDir: string,
     private readonly options: StackOptions,
-    readonly ports: { temporal: number; mongo: number; simulator: number; api: number },
+    readonly ports: {
+      temporal: number;
+      temporalMetrics: number;
+      mongo: number;
+      simulator: number;
+      api: number;
+    },
   ) {
     this.logDir = path.join(workDir, 'logs');
     this.keys = {
@@ -126,7 +137,7 @@ export class ChaosStack implements Stack {
       }
     }
     const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tokenpay-chaos-'));
-    const ports = { temporal: 0, mongo: 0, simulator: 0, api: 0 };
+    const ports = { temporal: 0, temporalMetrics: 0, mongo: 0, simulator: 0, api: 0 };
     const taken = new Set<number>();
     for (const name of Object.keys(ports) as Array<keyof typeof ports>) {
       let port = await freePort();
@@ -183,15 +194,40 @@ export class ChaosStack implements Stack {
       TOKENPAY_WORKFLOW_BUNDLE: bundlePath,
       LOG_LEVEL: 'debug',
     };
+    this.env = env;
+    this.bundlePath = bundlePath;
     this.spawnNode('worker', 'worker.js', env);
     this.spawnNode('api', 'server.js', env);
     await this.waitReady(90_000);
+  }
+
+  /**
+   * Another worker process beside the first, running the workflow code of `bundlePath` (a new
+   * build: it joins the same Worker Deployment under its own build id); resolves once it polls.
+   */
+  async startWorker(name: 'worker-b', bundlePath: string, timeoutMs = 60_000): Promise<void> {
+    this.spawnNode(name, 'worker.js', {
+      ...this.env,
+      TOKENPAY_WORKFLOW_BUNDLE: bundlePath,
+      // the first worker holds the metrics ports
+      TOKENPAY_WORKER_METRICS_PORT: '0',
+    });
+    await this.waitForLog(name, 'worker started', 1, timeoutMs);
+  }
+
+  /** Stops a worker process for good (SIGTERM: in-flight tasks finish within its grace time). */
+  async stopWorker(name: 'worker' | 'worker-b'): Promise<void> {
+    const service = this.node[name];
+    delete this.node[name];
+    await service?.stop('SIGTERM', 35_000);
   }
 
   private startTemporal(): Promise<TemporalDevServer> {
     return startTemporalDevServer({
       port: this.ports.temporal,
       uiPort: null,
+      // its own port: left to the CLI, it may take one picked above before its service binds it
+      metricsPort: this.ports.temporalMetrics,
       dbFile: path.join(this.workDir, 'temporal.db'),
       logFile: path.join(this.logDir, 'temporal.log'),
       readyTimeoutMs: 90_000,
@@ -314,7 +350,7 @@ export class ChaosStack implements Stack {
     const stopWithin = (p: Promise<unknown> | undefined) =>
       Promise.race([p?.catch(() => undefined), sleep(15_000)]);
     await Promise.all(
-      (['api', 'worker', 'gateway-simulator'] as const).map((n) =>
+      (['api', 'worker', 'worker-b', 'gateway-simulator'] as const).map((n) =>
         stopWithin(this.node[n]?.stop('SIGTERM', 5_000)),
       ),
     );

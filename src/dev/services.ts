@@ -43,6 +43,11 @@ export interface TemporalDevServerOptions {
   codecEndpoint?: string;
   /** Give up if the server is not ready after this long (default 60 s). */
   readyTimeoutMs?: number;
+  /**
+   * Port of the server's Prometheus metrics. Unset, the CLI picks a free one at start, which may
+   * be a port the caller has chosen for another service and not bound yet.
+   */
+  metricsPort?: number;
   /** Use this binary instead of `ensureTemporalBinary()`. */
   binary?: string;
   log?: Log;
@@ -59,7 +64,7 @@ export interface TemporalDevServer extends RunningService {
 /** Command-line arguments for `temporal server start-dev` (exported for logging and tests). */
 export function temporalDevServerArgs(
   opts: Required<Pick<TemporalDevServerOptions, 'port' | 'ip' | 'namespace'>> &
-    Pick<TemporalDevServerOptions, 'uiPort' | 'dbFile' | 'codecEndpoint'>,
+    Pick<TemporalDevServerOptions, 'uiPort' | 'dbFile' | 'codecEndpoint' | 'metricsPort'>,
 ): string[] {
   const args = [
     'server',
@@ -78,6 +83,7 @@ export function temporalDevServerArgs(
     if (opts.codecEndpoint) args.push('--ui-codec-endpoint', opts.codecEndpoint);
   }
   if (opts.dbFile) args.push('--db-filename', opts.dbFile);
+  if (opts.metricsPort) args.push('--metrics-port', String(opts.metricsPort));
   for (const flag of searchAttributeFlags()) args.push('--search-attribute', flag);
   args.push('--log-format', 'json', '--log-level', 'warn');
   return args;
@@ -100,6 +106,7 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
     uiPort,
     dbFile: options.dbFile && path.resolve(options.dbFile),
     codecEndpoint: options.codecEndpoint,
+    metricsPort: options.metricsPort,
   });
 
   const t0 = Date.now();
