@@ -30,7 +30,8 @@ import { createLogger } from '../src/logger';
 import { startApi, type ApiHandle } from '../src/server';
 import { collections, connectMongo, type Collections, type Mongo } from '../src/store/mongo';
 import { createStore } from '../src/store';
-import { workflowSource } from '../src/worker';
+import { promoteWhenNewer } from '../src/temporal/deployment';
+import { workflowWorkerOptions } from '../src/worker';
 import { historyShape, type HistoryShape } from './history';
 import { closedLoop, countCompleted, timed, type LoopOptions, type LoopResult, type Operation } from './loop';
 import { startGatewaySimulator, type SimulatorHandle } from './simulator-process';
@@ -128,12 +129,13 @@ export async function startTokenpay(
     };
     const nativeConnection = await NativeConnection.connect({ address: config.temporal.address });
     closers.push(() => nativeConnection.close());
+    const workflows = await workflowWorkerOptions(config);
     const worker = await Worker.create({
       connection: nativeConnection,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
       dataConverter,
-      ...workflowSource(config.workflowBundle),
+      ...workflows.options,
       activities: createActivities(activityDeps),
     });
     const running = worker.run();
@@ -141,6 +143,7 @@ export async function startTokenpay(
       worker.shutdown();
       await running;
     });
+    await promoteWhenNewer(connection, config.temporal.namespace, workflows.version);
     const startMs = performance.now() - t0;
     log(
       `tokenpay API ${api.url}, worker on ${config.temporal.taskQueue}, gateway simulator ` +

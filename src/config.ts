@@ -82,8 +82,6 @@ const envSchema = z.object({
     .default('90d')
     .refine((v) => parseInterval(v) !== undefined, 'Use a duration such as "30d".'),
   // --- Deploying new workflow code (DEPLOYING.md) ---
-  /** 1: workers join a Worker Deployment; payment workflows stay on the version that started them */
-  TOKENPAY_WORKER_VERSIONING: z.enum(['0', '1']).default('1'),
   /** the Worker Deployment's name; default the task queue's: one deployment per task queue */
   TOKENPAY_DEPLOYMENT_NAME: blankAsUnset(
     z
@@ -378,7 +376,6 @@ export interface AppConfig {
   workflowBundle?: string;
   /** Worker Deployment Versioning (DEPLOYING.md) */
   deployment: {
-    versioning: boolean;
     name: string;
     /** else derived from the workflow bundle's bytes */
     buildId?: string;
@@ -498,7 +495,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     ...(e.TOKENPAY_WORKFLOW_BUNDLE ? { workflowBundle: e.TOKENPAY_WORKFLOW_BUNDLE } : {}),
     deployment: {
-      versioning: e.TOKENPAY_WORKER_VERSIONING === '1',
       name: e.TOKENPAY_DEPLOYMENT_NAME ?? e.TEMPORAL_TASK_QUEUE,
       ...(e.TOKENPAY_BUILD_ID ? { buildId: e.TOKENPAY_BUILD_ID } : {}),
       promotion: e.TOKENPAY_VERSION_PROMOTION,

@@ -31,37 +31,49 @@ import { loadWorkflowCode } from './temporal/workflow-bundle';
 export interface WorkerHandle {
   worker: Worker;
   run: Promise<void>;
-  /** the Worker Deployment Version it polls as (undefined with versioning off) */
-  version?: DeploymentVersion;
+  /** the Worker Deployment Version it polls as */
+  version: DeploymentVersion;
   /** with `auto` promotion: whether this version became the deployment's current one */
   promotion?: Promise<PromotionOutcome | 'failed'>;
   shutdown(): Promise<void>;
 }
 
 /**
- * Payment workflows are pinned to the version that started them: a payment (up to 30 days) never
- * meets code it did not start with. Workflows declare otherwise where they may move
- * (WebhookDeliveryWorkflow and the maintenance runs auto-upgrade).
+ * Every worker that runs tokenpay's workflows is versioned (never optional: the workflows that may
+ * move declare it with setWorkflowOptions, which an unversioned worker's server refuses). Payment
+ * workflows are pinned to the version that started them: a payment (up to 30 days) never meets
+ * code it did not start with; WebhookDeliveryWorkflow and the maintenance runs auto-upgrade.
  */
 export function deploymentOptions(
   config: AppConfig,
   buildId: string,
 ): Pick<WorkerOptions, 'workerDeploymentOptions'> {
-  const version = { deploymentName: config.deployment.name, buildId };
   return {
-    workerDeploymentOptions: config.deployment.versioning
-      ? { useWorkerVersioning: true, version, defaultVersioningBehavior: 'PINNED' }
-      : { useWorkerVersioning: false, version },
+    workerDeploymentOptions: {
+      useWorkerVersioning: true,
+      version: { deploymentName: config.deployment.name, buildId },
+      defaultVersioningBehavior: 'PINNED',
+    },
   };
 }
 
-/** Workflow code: a prebuilt bundle when given (tests build it once), else bundled from source. */
-export function workflowSource(
-  bundlePath: string | undefined,
-): Pick<WorkerOptions, 'workflowsPath' | 'workflowBundle'> {
-  return bundlePath
-    ? { workflowBundle: { codePath: bundlePath } }
-    : { workflowsPath: require.resolve('./workflows') };
+/**
+ * What a worker of tokenpay's workflows is made of, for every place that creates one (this
+ * process, the test harness, the benchmark): the workflow code (TOKENPAY_WORKFLOW_BUNDLE, else
+ * the prebuilt dist/workflow-bundle.js, else bundled now) and the deployment version it joins.
+ */
+export async function workflowWorkerOptions(config: AppConfig): Promise<{
+  options: Pick<WorkerOptions, 'workflowBundle' | 'workerDeploymentOptions'>;
+  version: DeploymentVersion;
+  source: string;
+}> {
+  const workflows = await loadWorkflowCode(config.workflowBundle);
+  const buildId = config.deployment.buildId ?? workflows.buildId;
+  return {
+    options: { workflowBundle: { code: workflows.code }, ...deploymentOptions(config, buildId) },
+    version: { deploymentName: config.deployment.name, buildId },
+    source: workflows.source,
+  };
 }
 
 /**
@@ -123,15 +135,15 @@ export async function startWorker(
   }
   const gateway = new HttpGateway({ baseUrl: config.gateway.url, timeoutMs: config.gateway.timeoutMs });
   const store = createStore(mongo.db);
-  const workflows = await loadWorkflowCode(config.workflowBundle);
-  const buildId = config.deployment.buildId ?? workflows.buildId;
+  const workflows = await workflowWorkerOptions(config);
+  const { version } = workflows;
+  const buildId = version.buildId;
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     dataConverter,
-    workflowBundle: { code: workflows.code },
-    ...deploymentOptions(config, buildId),
+    ...workflows.options,
     // SIGTERM: stop polling, let in-flight tasks finish this long (compose waits longer)
     shutdownGraceTime: config.deployment.shutdownGraceMs,
     activities: {
@@ -144,7 +156,6 @@ export async function startWorker(
     {
       deployment: config.deployment.name,
       build_id: buildId,
-      versioning: config.deployment.versioning,
       workflow_code: workflows.source,
     },
     'worker version',
@@ -155,18 +166,15 @@ export async function startWorker(
     await clientConnection.close();
     await mongo.close();
   });
-  const version = config.deployment.versioning
-    ? { deploymentName: config.deployment.name, buildId }
-    : undefined;
   // after run(): the server learns of this version from its pollers
   const promotion =
-    version && config.deployment.promotion === 'auto'
+    config.deployment.promotion === 'auto'
       ? promoteWhenNewer(clientConnection, config.temporal.namespace, version)
       : undefined;
   promotion?.then(
     async (outcome) => {
       options.logger?.info({ build_id: buildId, outcome }, 'worker version promotion');
-      const elsewhere = await runningOnOtherVersions(temporal, version!).catch(() => []);
+      const elsewhere = await runningOnOtherVersions(temporal, version).catch(() => []);
       if (elsewhere.length > 0) {
         options.logger?.warn(
           { other_versions: elsewhere },
@@ -183,7 +191,7 @@ export async function startWorker(
   return {
     worker,
     run,
-    ...(version ? { version } : {}),
+    version,
     ...(promotion ? { promotion: promotion.catch(() => 'failed' as const) } : {}),
     shutdown: async () => {
       worker.shutdown();

@@ -22,7 +22,8 @@ import { collections, connectMongo, type Collections, type Mongo } from '../../s
 import { startApi, type ApiHandle } from '../../src/server';
 import { temporalConnectionOptions } from '../../src/temporal/connection';
 import type { TargetPolicy } from '../../src/webhooks/targets';
-import { workflowSource } from '../../src/worker';
+import { promoteWhenNewer } from '../../src/temporal/deployment';
+import { workflowWorkerOptions } from '../../src/worker';
 
 export const DEMO_API_KEY = DEV_DEFAULTS.demoApiKey;
 export const ADMIN_KEY = DEV_DEFAULTS.adminKey;
@@ -165,12 +166,13 @@ export async function startHarness(
     nativeConnection: NativeConnection;
   }> => {
     const nativeConnection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
+    const workflows = await workflowWorkerOptions(config);
     const worker = await Worker.create({
       connection: nativeConnection,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
       dataConverter: createDataConverter(config.codec.keys),
-      ...workflowSource(config.workflowBundle),
+      ...workflows.options,
       activities: {
         ...createMaintenanceActivities({
           store,
@@ -185,7 +187,11 @@ export async function startHarness(
         }),
       },
     });
-    return { worker, running: worker.run(), nativeConnection };
+    const running = worker.run();
+    // the harness's deployment (named after its task queue) routes to this version, as a
+    // worker process's automatic promotion does
+    await promoteWhenNewer(connection, config.temporal.namespace, workflows.version);
+    return { worker, running, nativeConnection };
   };
   let current = options.worker === false ? undefined : await startWorker();
   const stopWorker = async (): Promise<void> => {

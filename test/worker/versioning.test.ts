@@ -30,7 +30,6 @@ async function workerOfBuild(buildId: string): Promise<WorkerHandle> {
     ...h.config,
     maintenance: { ...h.config.maintenance, schedules: false },
     deployment: {
-      versioning: true,
       name: deploymentName,
       buildId,
       promotion: 'auto',
