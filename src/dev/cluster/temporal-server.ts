@@ -171,23 +171,24 @@ dynamicConfigClient:
 `;
 }
 
-/** What the dev server turns on by default and tokenpay uses (updates, worker versioning): the
- * same file docker-compose.yml mounts. */
-const DYNAMIC_CONFIG_FILE = path.join(
-  __dirname,
-  '..',
-  '..',
-  '..',
-  'deploy',
-  'temporal',
-  'dynamicconfig.yaml',
-);
+/**
+ * What the dev server turns on by default and tokenpay uses (updates, worker versioning): the
+ * same file docker-compose.yml mounts, found above this module wherever it was compiled to
+ * (dist/, dist-chaos/).
+ */
+function dynamicConfigFile(): string {
+  const relative = path.join('deploy', 'temporal', 'dynamicconfig.yaml');
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, relative))) return path.join(dir, relative);
+    if (path.dirname(dir) === dir) throw new Error(`${relative} not found above ${__dirname}`);
+  }
+}
 
 export async function startTemporalServer(options: TemporalServerOptions): Promise<TemporalServer> {
   const dir = path.resolve(options.dir);
   fs.mkdirSync(path.join(dir, 'config'), { recursive: true });
   const dynamicConfig = path.join(dir, 'dynamicconfig.yaml');
-  fs.copyFileSync(DYNAMIC_CONFIG_FILE, dynamicConfig);
+  fs.copyFileSync(dynamicConfigFile(), dynamicConfig);
   fs.writeFileSync(path.join(dir, 'config', 'production.yaml'), configYaml(options, dynamicConfig), {
     mode: 0o600,
   });
