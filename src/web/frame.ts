@@ -25,7 +25,7 @@ import {
   renderSummary,
   SCRIPT_MESSAGE_KEYS,
 } from './page';
-import type { Language, OutcomeView } from './view';
+import type { CheckoutView, Language } from './view';
 
 /** Ottu's `formsOfPayment` tokenpay renders: saved cards, its onsite card form, the hosted page. */
 export const FORMS_OF_PAYMENT = ['tokenPay', 'jazz', 'redirect', 'ottuPG'] as const;
@@ -33,26 +33,28 @@ export type FormOfPayment = (typeof FORMS_OF_PAYMENT)[number];
 /** Without `formsOfPayment`: the card form with saved cards (the hosted page only when asked). */
 export const DEFAULT_FORMS_OF_PAYMENT: readonly FormOfPayment[] = ['tokenPay', 'jazz'];
 
-export interface SdkFrameView {
-  sessionId: string;
-  merchantName: string;
-  language: Language;
-  amount: string;
-  currencyCode: string;
-  orderNo?: string;
-  state: string;
-  payable: boolean;
-  /** the last attempt's outcome (or the closed session's) */
-  outcome?: OutcomeView;
-  csrfToken: string;
-  submitUrl: string;
+/** The hosted page's view of the session (its cards come with the setup object), plus the frame's own. */
+export interface SdkFrameView extends Pick<
+  CheckoutView,
+  | 'sessionId'
+  | 'merchantName'
+  | 'language'
+  | 'amount'
+  | 'currencyCode'
+  | 'orderNo'
+  | 'state'
+  | 'payable'
+  | 'outcome'
+  | 'csrfToken'
+  | 'submitUrl'
+  | 'staticBase'
+> {
   /** where the frame fetches the setup object when it was given none (or an invalid one) */
   setupUrl: string;
   /** `{cardsUrl}/{token}` removes a saved card */
   cardsUrl: string;
   /** the hosted page, for `redirect` / `ottuPG` */
   checkoutUrl: string;
-  staticBase: string;
   /** the page embedding the frame, when the SDK said so and it is allowed */
   parentOrigin?: string;
   /** the origins allowed to embed this frame (its CSP frame-ancestors) */
