@@ -14,9 +14,11 @@
  */
 import { randomBytes } from 'node:crypto';
 
+import { KEY_ID_PATTERN, parseKeyRing } from '../secrets/key-ring';
+
 export const CODEC_KEYS_ENV = 'TOKENPAY_CODEC_KEYS';
 export const CODEC_KEY_BYTES = 32;
-export const CODEC_KEY_ID_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
+export const CODEC_KEY_ID_PATTERN = KEY_ID_PATTERN;
 
 /** DEV-ONLY: a fixed, public key so that local history survives restarts. Never for production. */
 export const DEV_CODEC_KEY_ID = 'dev-1';
@@ -53,47 +55,27 @@ export function loadCodecKeys(env: NodeJS.ProcessEnv = process.env): CodecKeys {
   return parseCodecKeys(raw);
 }
 
-/** Parses `keyId:base64key,...`. Error messages name the entry and what to fix, never key material. */
+/** Parses `keyId:base64key,...` (src/secrets/key-ring.ts): each key 32 bytes of strict base64. */
 export function parseCodecKeys(raw: string): CodecKeys {
-  const keys = new Map<string, Buffer>();
-  let currentKeyId: string | undefined;
-  const entries = raw.split(',').map((e) => e.trim());
-  entries.forEach((entry, index) => {
-    const where = `${CODEC_KEYS_ENV} entry ${index + 1}`;
-    if (entry === '') {
-      throw new CodecKeyConfigError(`${where} is empty (stray comma?); ${FORMAT_HINT}`);
-    }
-    const colon = entry.indexOf(':');
-    if (colon < 0) {
-      throw new CodecKeyConfigError(`${where} has no ":" between key id and key; ${FORMAT_HINT}`);
-    }
-    const id = entry.slice(0, colon).trim();
-    const material = entry.slice(colon + 1).trim();
-    if (!CODEC_KEY_ID_PATTERN.test(id)) {
-      throw new CodecKeyConfigError(
-        `${where}: key id ${JSON.stringify(id.slice(0, 40))} is invalid; use 1-32 characters of A-Z a-z 0-9 _ -`,
-      );
-    }
-    if (keys.has(id)) {
-      throw new CodecKeyConfigError(`${where}: key id "${id}" is listed twice; key ids must be unique`);
-    }
-    if (!STRICT_BASE64.test(material)) {
-      throw new CodecKeyConfigError(
-        `${where}: key "${id}" is not valid standard base64 (A-Z a-z 0-9 + / with = padding)`,
-      );
-    }
-    const key = Buffer.from(material, 'base64');
-    if (key.length !== CODEC_KEY_BYTES) {
-      throw new CodecKeyConfigError(
-        `${where}: key "${id}" is ${key.length} bytes; AES-256 needs exactly ${CODEC_KEY_BYTES} bytes (44 base64 characters)`,
-      );
-    }
-    keys.set(id, key);
-    currentKeyId ??= id;
+  return parseKeyRing(raw, {
+    env: CODEC_KEYS_ENV,
+    fail: (message) => new CodecKeyConfigError(message),
+    hint: FORMAT_HINT,
+    key: (material, id, where) => {
+      if (!STRICT_BASE64.test(material)) {
+        throw new CodecKeyConfigError(
+          `${where}: key "${id}" is not valid standard base64 (A-Z a-z 0-9 + / with = padding)`,
+        );
+      }
+      const key = Buffer.from(material, 'base64');
+      if (key.length !== CODEC_KEY_BYTES) {
+        throw new CodecKeyConfigError(
+          `${where}: key "${id}" is ${key.length} bytes; AES-256 needs exactly ${CODEC_KEY_BYTES} bytes (44 base64 characters)`,
+        );
+      }
+      return key;
+    },
   });
-  if (currentKeyId === undefined)
-    throw new CodecKeyConfigError(`${CODEC_KEYS_ENV} has no keys; ${FORMAT_HINT}`);
-  return { currentKeyId, keys };
 }
 
 /**

@@ -16,10 +16,11 @@
  */
 import { createHmac, hkdfSync } from 'node:crypto';
 
+import { parseKeyRing } from './key-ring';
+
 export const FINGERPRINT_KEYS_ENV = 'TOKENPAY_FINGERPRINT_KEYS';
 /** The key id of fingerprints written before key ids existed (global, not per merchant). */
 export const LEGACY_KEY_ID = 'legacy';
-const KEY_ID = /^[A-Za-z0-9_-]{1,32}$/;
 const DERIVATION_SALT = 'tokenpay card fingerprint v1';
 const DERIVED_CACHE_LIMIT = 10_000;
 
@@ -36,27 +37,14 @@ export class FingerprintKeyConfigError extends Error {
   override readonly name = 'FingerprintKeyConfigError';
 }
 
-/** Parses `id:secret,id:secret` (first = current). Messages name the entry, never the secret. */
+/** Parses `id:secret,id:secret` (first = current; src/secrets/key-ring.ts). */
 export function parseFingerprintKeys(raw: string, legacyKey?: string): FingerprintKeys {
-  const keys = new Map<string, string>();
-  let currentKeyId: string | undefined;
-  raw.split(',').forEach((entry, index) => {
-    const where = `${FINGERPRINT_KEYS_ENV} entry ${index + 1}`;
-    const colon = entry.indexOf(':');
-    if (colon < 0) throw new FingerprintKeyConfigError(`${where} has no ":" between key id and secret`);
-    const id = entry.slice(0, colon).trim();
-    const secret = entry.slice(colon + 1).trim();
-    if (!KEY_ID.test(id) || id === LEGACY_KEY_ID) {
-      throw new FingerprintKeyConfigError(
-        `${where}: key id ${JSON.stringify(id.slice(0, 40))} is invalid; use 1-32 characters of A-Z a-z 0-9 _ - (not "${LEGACY_KEY_ID}")`,
-      );
-    }
-    if (keys.has(id)) throw new FingerprintKeyConfigError(`${where}: key id "${id}" is listed twice`);
-    if (secret.length === 0) throw new FingerprintKeyConfigError(`${where}: key "${id}" is empty`);
-    keys.set(id, secret);
-    currentKeyId ??= id;
+  const { currentKeyId, keys } = parseKeyRing(raw, {
+    env: FINGERPRINT_KEYS_ENV,
+    fail: (message) => new FingerprintKeyConfigError(message),
+    reservedId: LEGACY_KEY_ID,
+    key: (secret) => secret,
   });
-  if (!currentKeyId) throw new FingerprintKeyConfigError(`${FINGERPRINT_KEYS_ENV} has no keys`);
   return { currentKeyId, keys, ...(legacyKey ? { legacyKey } : {}) };
 }
 
