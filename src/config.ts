@@ -520,3 +520,16 @@ function demoShopOrigins(list: string): string[] {
       return check.origin;
     });
 }
+
+/**
+ * For a process's main: the configuration, or the reason it is refused printed plainly (no stack
+ * trace, no logger yet) and exit code 1.
+ */
+export function loadConfigOrExit(): AppConfig {
+  try {
+    return loadConfig();
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n`);
+    process.exit(1);
+  }
+}

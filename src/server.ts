@@ -4,13 +4,13 @@ import { Client, Connection } from '@temporalio/client';
 
 import { createApp } from './api/app';
 import { createDataConverter } from './codec/data-converter';
-import { loadConfig, type AppConfig } from './config';
+import { loadConfigOrExit, type AppConfig } from './config';
 import { HttpGateway } from './gateway/http-gateway';
 import { createLogger, type Logger } from './logger';
 import { instrumentGateway } from './metrics/payments';
 import { setServiceLabel } from './metrics/registry';
 import { connectMongo, createStore, ensureIndexes } from './store';
-import { watchMongo } from './store/mongo-watchdog';
+import { exitWhenStuck, watchMongo } from './store/mongo-watchdog';
 import { seedDemoMerchant, seedDemoPublicKey } from './store/seed';
 import { temporalConnectionOptions } from './temporal/connection';
 import { ensureTemporalSetup } from './temporal/setup';
@@ -72,28 +72,12 @@ export async function startApi(
   };
 }
 
-/** The configuration, or the reason it is refused (printed plainly) and exit code 1. */
-function configOrExit(): AppConfig {
-  try {
-    return loadConfig();
-  } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n`);
-    process.exit(1);
-  }
-}
-
 if (require.main === module) {
-  const config = configOrExit();
+  const config = loadConfigOrExit();
   const logger = createLogger({ level: config.logLevel, name: 'api' });
   setServiceLabel('api');
   startApi(config, logger, {
-    onMongoStuck: (ms) => {
-      logger.fatal(
-        { failing_for_ms: ms },
-        'MongoDB client stuck while a new client connects: exiting to be restarted',
-      );
-      process.exit(1);
-    },
+    onMongoStuck: exitWhenStuck(logger),
   })
     .then((api) => {
       logger.info({ url: api.url }, 'api listening');

@@ -10,13 +10,13 @@ import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporal
 import { createActivities } from './activities';
 import { createMaintenanceActivities } from './activities/maintenance';
 import { createDataConverter } from './codec/data-converter';
-import { loadConfig, type AppConfig } from './config';
+import { loadConfigOrExit, type AppConfig } from './config';
 import { HttpGateway } from './gateway/http-gateway';
 import { createLogger, temporalLogger, type Logger } from './logger';
 import { setServiceLabel } from './metrics/registry';
 import { startMetricsServer, type MetricsServer } from './metrics/server';
 import { connectMongo, createStore, ensureIndexes } from './store';
-import { watchMongo } from './store/mongo-watchdog';
+import { exitWhenStuck, watchMongo } from './store/mongo-watchdog';
 import { ensureMaintenanceSchedules } from './temporal/schedules';
 import { temporalConnectionOptions } from './temporal/connection';
 import { ensureTemporalSetup } from './temporal/setup';
@@ -208,18 +208,8 @@ function portIsFree(port: number): Promise<boolean> {
   });
 }
 
-/** The configuration, or the reason it is refused (printed plainly) and exit code 1. */
-function configOrExit(): AppConfig {
-  try {
-    return loadConfig();
-  } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n`);
-    process.exit(1);
-  }
-}
-
 if (require.main === module) {
-  const config = configOrExit();
+  const config = loadConfigOrExit();
   const logger = createLogger({ level: config.logLevel, name: 'worker' });
   const metrics = config.metrics;
   const metricsEnabled = metrics.workerPort !== 0;
@@ -251,13 +241,7 @@ if (require.main === module) {
     }
     const handle = await startWorker(config, {
       logger,
-      onMongoStuck: (ms) => {
-        logger.fatal(
-          { failing_for_ms: ms },
-          'MongoDB client stuck while a new client connects: exiting to be restarted',
-        );
-        process.exit(1);
-      },
+      onMongoStuck: exitWhenStuck(logger),
     });
     logger.info(
       {

@@ -94,3 +94,16 @@ export function watchMongo(mongo: Mongo, uri: string, onStuck: (failingForMs: nu
     onStuck,
   });
 }
+
+/** For a process's main: a stuck client ends the process, for its supervisor to restart it. */
+export function exitWhenStuck(logger: {
+  fatal(o: object, msg: string): void;
+}): (failingForMs: number) => void {
+  return (ms) => {
+    logger.fatal(
+      { failing_for_ms: ms },
+      'MongoDB client stuck while a new client connects: exiting to be restarted',
+    );
+    process.exit(1);
+  };
+}
