@@ -2,22 +2,28 @@
  * CheckoutWorkflow's branches on their own, with scripted activities in the time-skipping test
  * environment: what a decline, a success, a challenge and a closing merchant do to the session.
  */
-import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 
-import type { Refusal } from '../../src/domain/refusals';
 import {
   closeSessionUpdate,
   resolveChallengeUpdate,
   statusQuery,
   submitPaymentUpdate,
   type CheckoutInput,
-  type NewCardAttempt,
-  type SavedCardAttempt,
 } from '../../src/workflows/definitions';
-import { CheckoutWorkflow } from '../../src/workflows/checkout/workflow';
-import { answer, checkoutInput, CVV_CONFIG, fakeActivities, timeSkippingEnv, withWorker } from './support';
+import {
+  answer,
+  checkoutInput,
+  CVV_CONFIG,
+  fakeActivities,
+  newCard,
+  refusalOf,
+  savedCard,
+  startCheckout,
+  timeSkippingEnv,
+  withWorker,
+} from './support';
 
 let env: TestWorkflowEnvironment;
 
@@ -28,50 +34,7 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-const newCard = (token = 'tok_card'): NewCardAttempt => ({
-  method: 'card',
-  pgCode: 'ottu_pg_kwd_tkn',
-  gatewayToken: token,
-  card: {
-    brand: 'visa',
-    bin: '424242',
-    last4: '4242',
-    exp_month: '12',
-    exp_year: '39',
-    name_on_card: 'Test Customer',
-  },
-  fingerprint: 'fp-1',
-  saveCard: false,
-});
-
-const savedCard = (cvcToken?: string): SavedCardAttempt => ({
-  method: 'token',
-  pgCode: 'ottu_pg_kwd_tkn',
-  token: 'tok_saved',
-  merchantInitiated: false,
-  ...(cvcToken ? { cvcToken } : {}),
-});
-
-async function start(taskQueue: string, input: CheckoutInput) {
-  return env.client.workflow.start(CheckoutWorkflow, {
-    taskQueue,
-    workflowId: `checkout-${input.sessionId}`,
-    args: [input],
-  });
-}
-
-/** The refusal a workflow answered an update with. */
-async function refusalOf(promise: Promise<unknown>): Promise<Refusal> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
-      return error.cause.details?.[0] as Refusal;
-    }
-    throw error;
-  }
-  throw new Error('the update was not refused');
-}
+const start = (taskQueue: string, input: CheckoutInput) => startCheckout(env, taskQueue, input);
 
 it('a decline leaves the session open; the next attempt pays it', async () => {
   const fake = fakeActivities({

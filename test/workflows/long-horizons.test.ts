@@ -5,14 +5,11 @@
  * abandoned challenge, an operator's Cancel through Temporal, a run resumed from its record, a
  * webhook that retries for 48 hours, and history that page loads cannot grow.
  */
-import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { WorkflowFailedError } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 
 import { MIN_GATEWAY_CHECK_INTERVAL_MS } from '../../src/domain/checkout';
-import type { Refusal } from '../../src/domain/refusals';
-import { CheckoutWorkflow } from '../../src/workflows/checkout/workflow';
 import {
   gatewayNoticeUpdate,
   pageOpenedUpdate,
@@ -21,11 +18,19 @@ import {
   statusQuery,
   submitPaymentUpdate,
   type CheckoutInput,
-  type NewCardAttempt,
 } from '../../src/workflows/definitions';
 import { PaymentOperationsWorkflow } from '../../src/workflows/operations';
 import { WebhookDeliveryWorkflow } from '../../src/workflows/webhook-delivery';
-import { answer, checkoutInput, fakeActivities, timeSkippingEnv, withWorker } from './support';
+import {
+  answer,
+  checkoutInput,
+  fakeActivities,
+  newCard,
+  refusalOf,
+  startCheckout,
+  timeSkippingEnv,
+  withWorker,
+} from './support';
 
 let env: TestWorkflowEnvironment;
 
@@ -39,25 +44,10 @@ afterEach(async () => {
 
 const DAY = 24 * 3600_000;
 
-const newCard = (token: string): NewCardAttempt => ({
-  method: 'card',
-  pgCode: 'ottu_pg_kwd_tkn',
-  gatewayToken: token,
-  card: { brand: 'visa', bin: '424242', last4: '4242', exp_month: '12', exp_year: '39', name_on_card: 'T' },
-  fingerprint: 'fp-1',
-  saveCard: false,
-});
+const start = (taskQueue: string, input: CheckoutInput) => startCheckout(env, taskQueue, input);
 
 const challenge = (id = 'ch_3ds') =>
   answer('requires_action', { chargeId: id, nextActionUrl: `http://psp/3ds/${id}` });
-
-function start(taskQueue: string, input: CheckoutInput) {
-  return env.client.workflow.start(CheckoutWorkflow, {
-    taskQueue,
-    workflowId: `checkout-${input.sessionId}`,
-    args: [input],
-  });
-}
 
 /** How long a run lasted, by the test server's clock. */
 async function runMs(handle: {
@@ -65,18 +55,6 @@ async function runMs(handle: {
 }): Promise<number> {
   const { startTime, closeTime } = await handle.describe();
   return closeTime!.getTime() - startTime.getTime();
-}
-
-async function refusalOf(promise: Promise<unknown>): Promise<Refusal> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
-      return error.cause.details?.[0] as Refusal;
-    }
-    throw error;
-  }
-  throw new Error('the update was not refused');
 }
 
 it('a 30-day link nobody pays expires after 30 days, and the merchant hears of it', async () => {

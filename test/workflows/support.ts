@@ -6,24 +6,29 @@
  */
 import { randomBytes } from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime, Worker, bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { DefaultLogger, Runtime, Worker, type WorkflowBundle } from '@temporalio/worker';
 
 import type { Activities } from '../../src/activities';
 import type { ChargeGatewayInput, ChargeResult, SavedCardForCharge } from '../../src/activities/types';
 import { ensureTestServerBinary } from '../../src/dev/binaries';
 import { DEMO_GATEWAY_CONFIGS, type GatewayConfig } from '../../src/domain/gateway-config';
 import type { PaymentPatch, SavedCard } from '../../src/domain/payment';
+import type { Refusal } from '../../src/domain/refusals';
 import { addMissingSearchAttributes } from '../../src/temporal/setup';
-import type { CheckoutInput } from '../../src/workflows/definitions';
+import { loadWorkflowCode } from '../../src/temporal/workflow-bundle';
+import { CheckoutWorkflow } from '../../src/workflows/checkout/workflow';
+import type { CheckoutInput, NewCardAttempt, SavedCardAttempt } from '../../src/workflows/definitions';
 
 let bundle: Promise<WorkflowBundle> | undefined;
 
-/** The workflow code, bundled once per test file. */
+/**
+ * The workflow code the worker runs (src/temporal/workflow-bundle.ts: the shipped bundle under
+ * `npm test`, else bundled from source), loaded once per test file.
+ */
 export function workflowBundle(): Promise<WorkflowBundle> {
-  bundle ??= bundleWorkflowCode({
-    workflowsPath: require.resolve('../../src/workflows'),
-    logger: new DefaultLogger('WARN'),
-  });
+  bundle ??= loadWorkflowCode(process.env.TOKENPAY_WORKFLOW_BUNDLE).then(({ code }) => ({ code }));
   return bundle;
 }
 
@@ -184,4 +189,51 @@ export async function checkoutInput(
     returnUrl: `http://127.0.0.1:3000/checkout/${sessionId}`,
     ...overrides,
   };
+}
+
+/** A new card as the API hands it to the workflow: tokenized, only its display data. */
+export const newCard = (token = 'tok_card'): NewCardAttempt => ({
+  method: 'card',
+  pgCode: 'ottu_pg_kwd_tkn',
+  gatewayToken: token,
+  card: {
+    brand: 'visa',
+    bin: '424242',
+    last4: '4242',
+    exp_month: '12',
+    exp_year: '39',
+    name_on_card: 'Test Customer',
+  },
+  fingerprint: 'fp-1',
+  saveCard: false,
+});
+
+export const savedCard = (cvcToken?: string): SavedCardAttempt => ({
+  method: 'token',
+  pgCode: 'ottu_pg_kwd_tkn',
+  token: 'tok_saved',
+  merchantInitiated: false,
+  ...(cvcToken ? { cvcToken } : {}),
+});
+
+/** A checkout run as the API starts it. */
+export function startCheckout(env: TestWorkflowEnvironment, taskQueue: string, input: CheckoutInput) {
+  return env.client.workflow.start(CheckoutWorkflow, {
+    taskQueue,
+    workflowId: `checkout-${input.sessionId}`,
+    args: [input],
+  });
+}
+
+/** The refusal a workflow answered an update with. */
+export async function refusalOf(promise: Promise<unknown>): Promise<Refusal> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
+      return error.cause.details?.[0] as Refusal;
+    }
+    throw error;
+  }
+  throw new Error('the update was not refused');
 }
